@@ -1,0 +1,1 @@
+"""Strongroom's archive layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Strongroom's controller layer (see docs/architecture.md)."""

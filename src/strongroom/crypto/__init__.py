@@ -1,0 +1,1 @@
+"""Strongroom's crypto layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Strongroom's engine layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Strongroom's repository layer (see docs/architecture.md)."""
