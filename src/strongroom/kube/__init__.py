@@ -1,0 +1,1 @@
+"""Kubernetes access: the only layer that talks to an API server."""

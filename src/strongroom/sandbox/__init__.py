@@ -1,0 +1,1 @@
+"""An emulated Kubernetes API server for tests and demos (docs/sandbox.md)."""

@@ -1,0 +1,7 @@
+"""Shared test configuration: the real servers the suite runs against are session fixtures."""
+
+pytest_plugins = [
+    "tests.fixtures.ports",
+    "tests.fixtures.seaweedfs",
+    "tests.fixtures.sandbox",
+]
