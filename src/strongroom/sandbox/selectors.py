@@ -199,7 +199,7 @@ class _LabelParser:
         while True:
             token = self.take()
             if token == ("op", ")"):
-                if values and expect_value:
+                if expect_value:  # "()" and "(a,)" hold an empty value, as in the API server
                     values.append("")
                 return tuple(values)
             if token == ("op", ",") and expect_value:
