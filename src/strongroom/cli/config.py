@@ -1,0 +1,203 @@
+"""The user's configuration file: storage locations and which one is the default.
+
+The file is YAML, found at ``--config``, else ``$STRONGROOM_CONFIG``, else
+``$XDG_CONFIG_HOME/strongroom/config.yaml`` (``~/.config/strongroom/config.yaml``)::
+
+    apiVersion: strongroom.io/v1alpha1
+    kind: Config
+    defaultLocation: primary
+    locations:
+    - name: primary
+      provider: s3
+      bucket: backups
+      prefix: cluster-a
+      config: {region: eu-west-1, s3Url: "https://minio.example:9000"}
+
+A missing file is an empty configuration. A file that does not parse, or holds something
+other than the above, is a :class:`ConfigFileError` naming the file; it is never overwritten.
+Writes go to a temporary file beside it (mode 0600) that replaces it atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import pathlib
+import re
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from strongroom import errors
+
+API_VERSION = "strongroom.io/v1alpha1"
+KIND = "Config"
+PROVIDERS = ("filesystem", "s3")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class ConfigFileError(errors.ConfigError):
+    """The configuration file cannot be read or does not hold a Strongroom configuration."""
+
+
+class InvalidNameError(errors.UsageError):
+    """A name that is not a DNS-1123 label."""
+
+
+class LocationNotFound(errors.NotFoundError):
+    pass
+
+
+class LocationExists(errors.AlreadyExistsError):
+    pass
+
+
+def default_path(environ: Mapping[str, str]) -> pathlib.Path:
+    """Where the configuration lives when ``--config`` is not given."""
+    if explicit := environ.get("STRONGROOM_CONFIG"):
+        return pathlib.Path(explicit)
+    base = environ.get("XDG_CONFIG_HOME") or str(pathlib.Path.home() / ".config")
+    return pathlib.Path(base) / "strongroom" / "config.yaml"
+
+
+def check_name(kind: str, name: str) -> str:
+    """Return ``name`` if it is a DNS-1123 label (as Velero's object names are)."""
+    if not _NAME.match(name):
+        raise InvalidNameError(
+            f"invalid {kind} name {name!r}: use at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """A storage location: where a repository of backups lives."""
+
+    name: str
+    provider: str
+    bucket: str
+    prefix: str = ""
+    config: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "config": dict(self.config),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    path: pathlib.Path
+    locations: tuple[Location, ...] = ()
+    default_location: str | None = None
+
+    def location(self, name: str | None) -> Location:
+        """The named location, or the default one when ``name`` is None."""
+        wanted = name or self.default_location
+        if wanted is None:
+            if len(self.locations) == 1:
+                return self.locations[0]
+            raise LocationNotFound(
+                "no storage location given and no default set "
+                "(use --storage-location or 'strongroom location create ... --default')"
+            )
+        for loc in self.locations:
+            if loc.name == wanted:
+                return loc
+        raise LocationNotFound(f"storage location {wanted!r} not found in {self.path}")
+
+    def with_location(self, loc: Location, *, make_default: bool) -> Config:
+        if any(existing.name == loc.name for existing in self.locations):
+            raise LocationExists(f"storage location {loc.name!r} already exists in {self.path}")
+        default = loc.name if make_default else self.default_location
+        return dataclasses.replace(self, locations=(*self.locations, loc), default_location=default)
+
+    def without_location(self, name: str) -> Config:
+        self.location(name)  # raises when absent
+        rest = tuple(loc for loc in self.locations if loc.name != name)
+        default = None if self.default_location == name else self.default_location
+        return dataclasses.replace(self, locations=rest, default_location=default)
+
+
+def load(path: pathlib.Path) -> Config:
+    """Read the configuration at ``path``; a missing file is an empty configuration."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"cannot read configuration {path}: {_reason(exc)}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigFileError(f"configuration {path} is not valid YAML{where}") from exc
+    if raw is None:
+        return Config(path=path)
+    return _parse(path, raw)
+
+
+def _parse(path: pathlib.Path, raw: object) -> Config:
+    def bad(what: str) -> ConfigFileError:
+        return ConfigFileError(f"configuration {path}: {what}")
+
+    if not isinstance(raw, dict) or raw.get("kind", KIND) != KIND:
+        raise bad(f"expected a mapping of kind {KIND}")
+    items = raw.get("locations") or []
+    if not isinstance(items, list):
+        raise bad("'locations' must be a list")
+    locations = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise bad(f"locations[{index}] must be a mapping")
+        fields = {k: item.get(k) for k in ("name", "provider", "bucket")}
+        if not all(isinstance(v, str) and v for v in fields.values()):
+            raise bad(f"locations[{index}] needs string fields name, provider and bucket")
+        cfg = item.get("config") or {}
+        if not isinstance(cfg, dict) or not all(isinstance(v, str) for v in cfg.values()):
+            raise bad(f"locations[{index}].config must map names to strings")
+        prefix = item.get("prefix") or ""
+        if not isinstance(prefix, str):
+            raise bad(f"locations[{index}].prefix must be a string")
+        locations.append(Location(prefix=prefix, config=dict(cfg), **fields))  # type: ignore[arg-type]
+    default = raw.get("defaultLocation")
+    if default is not None and not isinstance(default, str):
+        raise bad("'defaultLocation' must be a string")
+    return Config(path=path, locations=tuple(locations), default_location=default)
+
+
+def save(cfg: Config) -> None:
+    """Write ``cfg`` to its path atomically, readable by the owner only."""
+    document: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
+    if cfg.default_location:
+        document["defaultLocation"] = cfg.default_location
+    document["locations"] = [loc.to_dict() for loc in cfg.locations]
+    text = yaml.safe_dump(document, sort_keys=False)
+    try:
+        cfg.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".config-", dir=cfg.path.parent)
+    except OSError as exc:
+        raise ConfigFileError(f"cannot write configuration {cfg.path}: {_reason(exc)}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, cfg.path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigFileError(f"cannot write configuration {cfg.path}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__

@@ -1,0 +1,124 @@
+"""The ``strongroom`` command: global options, the command tree and error reporting.
+
+Every error reaches the user as one line on stderr, ``error: <cause>``, and the process exits
+with the error's exit code (``strongroom.errors``). ``-v`` adds the traceback and debug logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+import strongroom
+from strongroom import errors
+from strongroom.cli import (
+    config,
+    context,
+    location_create,
+    location_delete,
+    location_describe,
+    location_get,
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(strongroom.__version__, "--version", prog_name="strongroom")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Configuration file (default $STRONGROOM_CONFIG, else the XDG config dir).",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Kubeconfig file (default $KUBECONFIG, else ~/.kube/config).",
+)
+@click.option("--context", "kube_context", default=None, help="Kubeconfig context to use.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice([f.value for f in context.OutputFormat]),
+    default="table",
+    help="Output format: table, json or yaml.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail: debug logs and tracebacks.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: pathlib.Path | None,
+    kubeconfig: pathlib.Path | None,
+    kube_context: str | None,
+    output: str,
+    verbose: int,
+) -> None:
+    """Back up and migrate Kubernetes applications, encrypted before anything is stored."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = context.Settings(
+        config_path=config_path or config.default_path(os.environ),
+        kubeconfig=kubeconfig,
+        kube_context=kube_context,
+        output=context.OutputFormat(output),
+        verbose=verbose,
+    )
+
+
+@cli.group()
+def location() -> None:
+    """Storage locations: where the encrypted backups are kept."""
+
+
+location.add_command(location_create.create)
+location.add_command(location_get.get)
+location.add_command(location_describe.describe)
+location.add_command(location_delete.delete)
+
+
+@cli.group()
+def sandbox() -> None:
+    """An emulated Kubernetes API server for trying Strongroom out and for tests."""
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` and return the exit code; never raises."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "--verbose") or a.startswith("-vv") for a in args)
+    try:
+        result = cli.main(args=args, prog_name="strongroom", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return errors.ExitCode.FAILURE
+    except click.ClickException as exc:
+        exc.show()
+        return errors.ExitCode.USAGE
+    except errors.StrongroomError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, the stack only with -v
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with -v)", err=True)
+        return errors.ExitCode.FAILURE
+    return result if isinstance(result, int) else errors.ExitCode.OK
+
+
+def main() -> None:
+    """Console script entry point."""
+    sys.exit(run())

@@ -1,0 +1,73 @@
+"""The command tree, global options and how errors reach the user."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import strongroom
+from strongroom.errors import ExitCode
+from tests.cli.helpers import Cli
+
+
+def test_help_lists_the_command_groups(cli: Cli) -> None:
+    result = cli("--help")
+    assert result.code == ExitCode.OK
+    for word in ("location", "sandbox", "--kubeconfig", "--context", "--output", "--verbose"):
+        assert word in result.out
+
+
+def test_version_prints_the_package_version(cli: Cli) -> None:
+    result = cli("--version")
+    assert result.code == ExitCode.OK
+    assert strongroom.__version__ in result.out
+
+
+def test_unknown_command_is_a_usage_error(cli: Cli) -> None:
+    result = cli("frobnicate")
+    assert result.code == ExitCode.USAGE
+    assert "No such command" in result.err
+
+
+def test_invalid_output_format_is_a_usage_error(cli: Cli) -> None:
+    result = cli("-o", "xml", "location", "get")
+    assert result.code == ExitCode.USAGE
+    assert "xml" in result.err
+
+
+def test_malformed_config_file_is_one_line_and_left_untouched(cli: Cli) -> None:
+    cli.config_path.parent.mkdir(parents=True)
+    cli.config_path.write_text("locations: [unclosed\n")
+    result = cli("location", "get")
+    assert result.code == ExitCode.INVALID_CONFIG
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert str(cli.config_path) in result.err
+    assert cli.config_path.read_text() == "locations: [unclosed\n"
+
+
+def test_config_of_the_wrong_shape_is_rejected(cli: Cli) -> None:
+    cli.config_path.parent.mkdir(parents=True)
+    cli.config_path.write_text("locations:\n- name: a\n  provider: s3\n")
+    result = cli("location", "get")
+    assert result.code == ExitCode.INVALID_CONFIG
+    assert "locations[0]" in result.err
+
+
+def test_console_script_reports_errors_without_traceback(tmp_path: pathlib.Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("- not a mapping\n")
+    env = {**os.environ, "STRONGROOM_CONFIG": str(bad)}
+    exe = pathlib.Path(sys.executable).with_name("strongroom")
+    proc = subprocess.run(
+        [str(exe), "location", "get"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == ExitCode.INVALID_CONFIG
+    assert proc.stderr.startswith("error: configuration ")
+    assert "Traceback" not in proc.stderr
+    verbose = subprocess.run(
+        [str(exe), "-v", "location", "get"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert verbose.returncode == ExitCode.INVALID_CONFIG
+    assert "Traceback" in verbose.stderr
