@@ -22,8 +22,9 @@ def _open_filesystem(folder: str, prefix: str, config: abc.Mapping[str, str]) ->
     root = pathlib.Path(folder).expanduser()
     stripped = prefix.strip("/")
     if stripped:
-        if not names.is_valid(stripped):
-            raise errors.StorageUsageError(f"invalid prefix {prefix[:80]!r} for a folder")
+        problem = names.location_prefix_problem(stripped)
+        if problem:
+            raise errors.StorageUsageError(f"invalid prefix {prefix[:80]!r}: {problem}")
         root = root / stripped
     return filesystem.FilesystemBackend(root)
 

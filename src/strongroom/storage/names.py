@@ -1,11 +1,17 @@
 """Object names: the only strings a backend accepts or returns ("no crap in, no crap out").
 
 A name is a relative path of components joined by ``/``. Each component is 1 to
-:data:`MAX_COMPONENT` characters from ``A-Z a-z 0-9 _ - . = +`` and does not start with ``.``
-(which rules out ``.``, ``..`` and hidden files; the filesystem backend keeps its temporary
-files under such names). The whole name is at most :data:`MAX_NAME` characters. So a name has
-no leading or trailing slash, no empty component, no backslash, blank or control character,
-and reads the same on every filesystem and in every S3 URL.
+:data:`MAX_COMPONENT` characters from ``A-Z a-z 0-9 _ =``; the whole name is at most
+:data:`MAX_NAME` characters. So a name has no leading or trailing slash, no empty, ``.`` or
+``..`` component, no backslash, blank or control character, and reads the same on every
+filesystem and in every S3 URL. (The filesystem backend's temporary files start with ``.``,
+so they can never be taken for objects.)
+
+Every allowed character sorts after ``/``. That makes plain string order of names the same as
+component-by-component order, which is what a folder walk or a filer-backed S3 server (such as
+SeaweedFS) produces, while AWS S3 lists in byte order: with ``-`` or ``.`` allowed, ``a-b``
+would sort before ``a/x`` on one and after it on the other. So ``list`` is sorted the same way
+on every backend.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ ObjectName = typing.NewType("ObjectName", str)
 MAX_NAME = 512
 MAX_COMPONENT = 200
 SEPARATOR = "/"
-_COMPONENT = re.compile(r"[A-Za-z0-9_\-=+][A-Za-z0-9_\-=+.]*")
+_COMPONENT = re.compile(r"[A-Za-z0-9_=]+")
 
 
 def _problem(name: str) -> str | None:
@@ -36,10 +42,8 @@ def _problem(name: str) -> str | None:
             return "it has an empty component (a trailing or doubled '/')"
         if len(component) > MAX_COMPONENT:
             return f"a component is longer than {MAX_COMPONENT} characters"
-        if component.startswith("."):
-            return "a component starts with '.' (such as '..')"
         if not _COMPONENT.fullmatch(component):
-            return "it has a character outside A-Z a-z 0-9 _ - . = +"
+            return "it has a character outside A-Z a-z 0-9 _ ="
     return None
 
 
@@ -63,6 +67,25 @@ def check_prefix(prefix: str) -> str:
     if problem is not None:
         raise errors.InvalidName(f"invalid prefix {prefix[:80]!r}: {problem}")
     return prefix
+
+
+_LOCATION_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def location_prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` (a user's location prefix, slashes stripped) is unusable, or None.
+
+    Location prefixes are chosen by people ("cluster-a/prod"), so they may also hold ``.``
+    and ``-``; components ``.`` and ``..`` are refused. Object names below them stay strict.
+    """
+    if len(prefix) > MAX_NAME // 2:
+        return f"it is longer than {MAX_NAME // 2} characters"
+    for component in prefix.split(SEPARATOR):
+        if component in ("", ".", ".."):
+            return "it has an empty, '.' or '..' component"
+        if not _LOCATION_COMPONENT.fullmatch(component):
+            return "it has a character outside A-Z a-z 0-9 . _ -"
+    return None
 
 
 def is_valid(name: str) -> bool:

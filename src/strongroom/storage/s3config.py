@@ -67,8 +67,9 @@ def _endpoint(value: str) -> str:
 
 def _prefix(prefix: str) -> str:
     stripped = prefix.strip("/")
-    if stripped and not names.is_valid(stripped):
-        raise errors.StorageUsageError(f"invalid prefix {prefix[:80]!r} for an S3 location")
+    problem = names.location_prefix_problem(stripped) if stripped else None
+    if problem:
+        raise errors.StorageUsageError(f"invalid prefix {prefix[:80]!r}: {problem}")
     return stripped
 
 
