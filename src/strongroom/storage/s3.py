@@ -258,7 +258,9 @@ class S3Backend:
             "Prefix": self._root + prefix,
         }
         if after:
-            params["StartAfter"] = self._root + after
+            # With no name character below "/", "after/" skips exactly the names up to "after"
+            # in byte order; filer-backed servers (SeaweedFS) would also skip a folder "after".
+            params["StartAfter"] = self._root + after + "/"
         with self._translating(f"list {prefix!r}"):
             pages = self._client.get_paginator("list_objects_v2").paginate(**params)
             for page in pages:
