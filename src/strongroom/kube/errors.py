@@ -17,6 +17,8 @@
     │   ├── TooManyRequests        retryable       429
     │   └── ServerError            retryable       5xx
     ├── ApiUnreachable (UnreachableError, 8)       refused, reset, timeout, DNS; retryable
+    ├── UnknownResource (NotFoundError, 5)         no served resource has that name
+    ├── ConditionTimeout                           wait_for_condition gave up
     └── CredentialError (PermissionDeniedError, 7) an exec credential plugin failed
 
 Only :mod:`strongroom.kube._transport` translates the client library's exceptions into this
@@ -48,9 +50,22 @@ class CredentialError(KubeError, errors.PermissionDeniedError):
 
 
 class ApiUnreachable(KubeError, errors.UnreachableError):
-    """The API server did not answer: refused, reset, timed out or unresolvable."""
+    """The API server did not answer: refused, reset, timed out or unresolvable.
+
+    ``request_sent`` is False when the connection was never established, so even a
+    non-idempotent request can safely be sent again.
+    """
 
     retryable = True
+    request_sent: bool = True
+
+
+class UnknownResource(KubeError, errors.NotFoundError):
+    """Discovery knows no resource by that name, short name or kind."""
+
+
+class ConditionTimeout(KubeError):
+    """An object did not reach the awaited condition in time."""
 
 
 class ApiError(KubeError):

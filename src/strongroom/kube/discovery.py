@@ -1,0 +1,186 @@
+"""Which resources the API server serves: core and every group (CRDs included).
+
+Each group contributes its resources at the group's preferred version; subresources
+(``pods/log``) are skipped. The catalogue is an immutable snapshot taken on first use and
+replaced by :meth:`Discovery.refresh` (e.g. after creating a CRD). A group whose discovery
+fails (an aggregated API that is down) is left out and named in :attr:`Snapshot.failed_groups`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import urllib.parse
+from concurrent import futures
+from typing import Any, Protocol
+
+from strongroom.kube import errors
+
+DISCOVERY_WORKERS = 8
+
+
+class PathGetter(Protocol):
+    """GETs an API path and returns the decoded JSON (rate limited and retried)."""
+
+    def get_path(self, path: str) -> Any:
+        """The JSON at ``path``; raises a KubeError."""
+
+
+@dataclasses.dataclass(frozen=True)
+class APIResource:
+    """One served resource at one version, as discovery describes it."""
+
+    name: str
+    group: str
+    version: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...] = ()
+    short_names: tuple[str, ...] = ()
+    singular_name: str = ""
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` for the core group, else ``group/version``."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_resource(self) -> str:
+        """Velero's name for it: ``configmaps``, ``deployments.apps``."""
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+    def supports(self, *verbs: str) -> bool:
+        return all(v in self.verbs for v in verbs)
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The URL path of the collection, or of one object when ``name`` is given.
+
+        ``namespace`` is ignored for cluster-scoped resources; a namespaced resource
+        without one gives the all-namespaces collection.
+        """
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{_quote(namespace)}"
+        base += f"/{self.name}"
+        return f"{base}/{_quote(name)}" if name else base
+
+
+def _quote(segment: str) -> str:
+    return urllib.parse.quote(segment, safe="")
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """What discovery returned at one moment."""
+
+    resources: tuple[APIResource, ...]
+    failed_groups: tuple[str, ...] = ()
+
+
+class Discovery:
+    """The served resources of one API server, fetched lazily, refreshed on request."""
+
+    def __init__(self, getter: PathGetter) -> None:
+        self._getter = getter
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The current catalogue, fetched on first use."""
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = self._fetch()
+            return self._snapshot
+
+    def refresh(self) -> Snapshot:
+        """Fetch the catalogue again (after CRDs were added or removed)."""
+        fresh = self._fetch()
+        with self._lock:
+            self._snapshot = fresh
+        return fresh
+
+    def resources(self) -> tuple[APIResource, ...]:
+        """Every served resource at its group's preferred version; core first."""
+        return self.snapshot().resources
+
+    def find(self, name: str) -> APIResource:
+        """Resolve a plural, singular, short name or kind, optionally ``.group``-qualified.
+
+        ``deployments.apps``, ``deploy``, ``Deployment``, ``cm``, ``configmaps`` all work;
+        an unqualified name prefers the core group, then the first group served.
+        """
+        found = lookup(self.resources(), name)
+        if found is None:
+            raise errors.UnknownResource(f"resource {name!r}: not served by the API server")
+        return found
+
+    def _fetch(self) -> Snapshot:
+        core = _as_dict(self._getter.get_path("/api"))
+        versions = core.get("versions") or ["v1"]
+        targets = [("", str(versions[0]), f"/api/{versions[0]}")]
+        for group in _as_dict(self._getter.get_path("/apis")).get("groups") or []:
+            preferred = (group.get("preferredVersion") or {}).get("version") or (
+                (group.get("versions") or [{}])[0].get("version")
+            )
+            if preferred:
+                targets.append((group["name"], preferred, f"/apis/{group['name']}/{preferred}"))
+        results: list[APIResource] = []
+        failed: list[str] = []
+        with futures.ThreadPoolExecutor(DISCOVERY_WORKERS) as pool:
+            lists = pool.map(self._group_resources, targets)
+            for (group_name, _, _), listed in zip(targets, lists, strict=True):
+                if listed is None:
+                    failed.append(group_name or "core")
+                else:
+                    results.extend(listed)
+        return Snapshot(tuple(results), tuple(failed))
+
+    def _group_resources(self, target: tuple[str, str, str]) -> list[APIResource] | None:
+        group, version, path = target
+        try:
+            body = self._getter.get_path(path)
+        except (errors.ApiError, errors.ApiUnreachable):
+            if not group:
+                raise
+            return None
+        return [parse_resource(group, version, raw) for raw in _top_level(body)]
+
+
+def _as_dict(body: Any) -> dict[str, Any]:
+    return body if isinstance(body, dict) else {}
+
+
+def _top_level(body: Any) -> list[dict[str, Any]]:
+    raw = body.get("resources") if isinstance(body, dict) else None
+    return [r for r in raw or [] if isinstance(r, dict) and "/" not in str(r.get("name", "/"))]
+
+
+def parse_resource(group: str, version: str, raw: dict[str, Any]) -> APIResource:
+    """An :class:`APIResource` from one entry of an ``APIResourceList``."""
+    return APIResource(
+        name=str(raw["name"]),
+        group=str(raw.get("group") or group),
+        version=str(raw.get("version") or version),
+        kind=str(raw.get("kind", "")),
+        namespaced=bool(raw.get("namespaced", False)),
+        verbs=tuple(str(v) for v in raw.get("verbs") or ()),
+        short_names=tuple(str(s) for s in raw.get("shortNames") or ()),
+        singular_name=str(raw.get("singularName") or ""),
+    )
+
+
+def lookup(resources: tuple[APIResource, ...], name: str) -> APIResource | None:
+    """The resource ``name`` designates (see :meth:`Discovery.find`), or None."""
+    wanted = name.strip()
+    for res in resources:
+        if wanted in (res.group_resource, f"{res.kind}.{res.group}" if res.group else ""):
+            return res
+    head, _, group = wanted.partition(".")
+    lowered = head.lower()
+    for res in resources:
+        if group and res.group != group:
+            continue
+        names = {res.name, res.singular_name, res.kind.lower(), *res.short_names}
+        if lowered in names or head == res.kind:
+            return res
+    return None
