@@ -24,6 +24,7 @@ from strongroom.cli import (
     location_delete,
     location_describe,
     location_get,
+    version,
 )
 
 
@@ -84,6 +85,9 @@ location.add_command(location_create.create)
 location.add_command(location_get.get)
 location.add_command(location_describe.describe)
 location.add_command(location_delete.delete)
+
+
+cli.add_command(version.version)
 
 
 @cli.group()
