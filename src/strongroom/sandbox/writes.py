@@ -1,0 +1,281 @@
+"""Create, update and delete, with the checks and codes of a real API server.
+
+Every write goes through :func:`commit` (updates and patches) or :func:`create`, which hold
+the store lock from the read of the live object to the store of the new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.sandbox import (
+    cluster,
+    crds,
+    kinds,
+    lifecycle,
+    objects,
+    patching,
+    reads,
+    status,
+    validation,
+)
+
+Obj = dict[str, Any]
+Call = cluster.Call
+
+_SERVER_META = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+)
+
+
+def body_object(call: Call) -> Obj:
+    """The request body as an object of the route's kind, checked against the URL."""
+    body = call.body
+    rtype = call.rtype
+    if not isinstance(body, dict):
+        raise status.bad_request("the body of the request must be a JSON or YAML object")
+    api_version = body.setdefault("apiVersion", rtype.group_version)
+    kind = body.setdefault("kind", rtype.kind)
+    if api_version != rtype.group_version:
+        raise status.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API "
+            f"version ({rtype.group_version})"
+        )
+    if kind != rtype.kind:
+        raise status.bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind ({rtype.kind})"
+        )
+    meta = objects.meta(body)
+    meta.pop("selfLink", None)
+    namespace = call.route.namespace
+    if rtype.namespaced:
+        given = meta.get("namespace")
+        if given and given != namespace:
+            raise status.bad_request(
+                "the namespace of the provided object does not match the "
+                "namespace sent on the request"
+            )
+        meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    return body
+
+
+def _check(rtype_call: Call, obj: Obj, old: Obj | None) -> None:
+    rtype = rtype_call.rtype
+    causes = validation.metadata_causes(
+        obj["metadata"], validation.name_rule(rtype.group, rtype.plural)
+    )
+    causes += kinds.validate(rtype, obj, old)
+    if rtype.group_resource == cluster.CRD_RESOURCE:
+        causes += crds.causes(obj)
+    if old is not None and old["metadata"].get("deletionTimestamp"):
+        added = set(obj["metadata"].get("finalizers") or []) - set(
+            old["metadata"].get("finalizers") or []
+        )
+        if added:
+            causes.append(
+                status.field(
+                    "metadata.finalizers",
+                    "Forbidden: no new finalizers can be added if the object is being deleted",
+                    "FieldValueForbidden",
+                )
+            )
+    if causes:
+        name = str(obj["metadata"].get("name") or "")
+        raise status.invalid(rtype.group, rtype.kind, name, causes)
+
+
+def create(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
+    """POST on a collection: 201 with the stored object."""
+    call.require("create")
+    rtype = call.rtype
+    if call.route.name is not None or (rtype.namespaced and call.route.namespace is None):
+        raise status.method_not_supported(rtype.group, rtype.plural, "create")
+    obj = body_object(call)
+    with c.store.lock:
+        return insert(c, call, record_manager(call, None, obj))
+
+
+def insert(c: cluster.Cluster, call: Call, obj: Obj) -> tuple[int, Obj]:
+    """Store a new object (create, or apply of an absent one): 201 with what was stored."""
+    rtype = call.rtype
+    meta = obj["metadata"]
+    for key in (*_SERVER_META, "resourceVersion"):
+        meta.pop(key, None)
+    if not meta.get("name") and meta.get("generateName"):
+        meta["name"] = objects.generated_name(str(meta["generateName"]))
+    _check(call, obj, None)
+    gr = rtype.group_resource
+    with c.store.lock:
+        if rtype.namespaced:
+            c.namespace_gate(rtype, meta["namespace"], meta["name"])
+        if c.store.get(gr, meta.get("namespace") or "", meta["name"]) is not None:
+            raise status.already_exists(rtype.group, rtype.plural, meta["name"])
+        meta["uid"] = objects.new_uid()
+        meta["creationTimestamp"] = objects.now()
+        kinds.prepare_create(rtype, obj)
+        if objects.has_generation(rtype, obj):
+            meta["generation"] = 1
+        if gr == cluster.CRD_RESOURCE:
+            crds.prepare(obj, None)
+        if gr == cluster.SERVICES:
+            _allocate(c, call, obj, None)
+        if call.dry_run:
+            return 201, objects.with_type(obj, rtype)
+        return 201, objects.with_type(c.store.put(gr, obj), rtype)
+
+
+def manager_of(call: Call) -> str:
+    """The field manager of a request: ``fieldManager``, else the user agent's product name."""
+    given = call.query.get("fieldManager")
+    if given:
+        return given
+    return call.user_agent.split("/")[0].strip() or "unknown"
+
+
+def record_manager(call: Call, old: Obj | None, new: Obj) -> Obj:
+    """``new`` with managedFields recording this request's writer (kept when the request
+    sets managedFields itself, dropped when it sets an empty list)."""
+    given = objects.dig(new, "metadata", "managedFields")
+    if given == []:
+        new["metadata"].pop("managedFields")
+        return new
+    if given is not None and given != objects.dig(old, "metadata", "managedFields"):
+        return new
+    rtype = call.rtype
+    try:
+        return patching.update_managed_fields(old, new, manager_of(call), rtype.group, rtype.kind)
+    except patching.PatchError:
+        return new
+
+
+def _allocate(c: cluster.Cluster, call: Call, obj: Obj, old: Obj | None) -> None:
+    if call.dry_run:
+        return
+    causes = c.allocator.allocate(obj, old)
+    if causes:
+        raise status.invalid("", "Service", obj["metadata"]["name"], causes)
+
+
+def update(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
+    """PUT on an object (or its status): 200 with the stored object."""
+    call.require("update")
+    rtype = call.rtype
+    if call.route.name is None:
+        raise status.method_not_supported(rtype.group, rtype.plural, "update")
+    obj = body_object(call)
+    name = obj["metadata"].get("name")
+    if name != call.route.name:
+        raise status.bad_request(
+            f"the name of the object ({name}) does not match the name on "
+            f"the URL ({call.route.name})"
+        )
+    with c.store.lock:
+        old = c.store.get(rtype.group_resource, call.route.namespace or "", call.route.name)
+        if old is None:
+            raise status.not_found(rtype.group, rtype.plural, call.route.name)
+        given = obj["metadata"].get("resourceVersion")
+        if given and given != old["metadata"]["resourceVersion"]:
+            raise status.conflict(rtype.group, rtype.plural, call.route.name, status.STALE)
+        return commit(c, call, old, record_manager(call, old, obj))
+
+
+def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj]:
+    """Store ``new`` over the live ``old``: server fields kept, rules checked, no-ops skipped.
+
+    The caller holds the store lock. ``new`` is a fresh dict (never a stored one).
+    """
+    rtype = call.rtype
+    gr = rtype.group_resource
+    new["apiVersion"], new["kind"] = rtype.group_version, rtype.kind
+    if call.route.subresource in ("status",):
+        status_part = new.get("status")
+        new = objects.deep(old)
+        new["apiVersion"], new["kind"] = rtype.group_version, rtype.kind
+        if status_part is None:
+            new.pop("status", None)
+        else:
+            new["status"] = status_part
+    else:
+        kinds.carry_over(rtype, old, new)
+    meta = objects.meta(new)
+    for key in _SERVER_META:
+        if key in old["metadata"]:
+            meta[key] = old["metadata"][key]
+        else:
+            meta.pop(key, None)
+    meta["namespace" if rtype.namespaced else "name"] = old["metadata"][
+        "namespace" if rtype.namespaced else "name"
+    ]
+    meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+    if objects.has_generation(rtype, new) and objects.spec_part(new) != objects.spec_part(old):
+        meta["generation"] = int(old["metadata"].get("generation") or 0) + 1
+    _check(call, new, old)
+    if gr == cluster.CRD_RESOURCE and call.route.subresource is None:
+        crds.prepare(new, old)
+    if new == old:
+        return 200, objects.with_type(old, rtype)
+    if gr == cluster.SERVICES:
+        _allocate(c, call, new, old)
+    if call.dry_run:
+        return 200, objects.with_type(new, rtype)
+    stored = c.store.put(gr, new)
+    gone = lifecycle.finish_if_released(c, gr, stored)
+    return 200, objects.with_type(gone if gone is not None else stored, rtype)
+
+
+def delete(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
+    """DELETE on an object: 200 with its last state (or with deletionTimestamp set)."""
+    call.require("delete")
+    rtype = call.rtype
+    if call.route.name is None:
+        return delete_collection(c, call)
+    options = call.body if isinstance(call.body, dict) else {}
+    pre = options.get("preconditions") or {}
+    with c.store.lock:
+        old = c.store.get(rtype.group_resource, call.route.namespace or "", call.route.name)
+        if old is None:
+            raise status.not_found(rtype.group, rtype.plural, call.route.name)
+        meta = old["metadata"]
+        if pre.get("uid") and pre["uid"] != meta["uid"]:
+            raise status.conflict(
+                rtype.group,
+                rtype.plural,
+                call.route.name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID "
+                f"in object meta: {meta['uid']}",
+            )
+        if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
+            raise status.conflict(
+                rtype.group,
+                rtype.plural,
+                call.route.name,
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                f"{meta['resourceVersion']}",
+            )
+        if call.dry_run:
+            return 200, objects.with_type(old, rtype)
+        obj, _ = lifecycle.request_deletion(c, rtype.group_resource, old)
+        return 200, objects.with_type(obj, rtype)
+
+
+def delete_collection(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
+    """DELETE on a collection: deletes what the selectors match, returns them as a list."""
+    call.require("deletecollection")
+    rtype = call.rtype
+    with c.store.lock:
+        matched = reads.matching(c, call)
+        done = []
+        for obj in matched:
+            if call.dry_run:
+                done.append(obj)
+                continue
+            last, _ = lifecycle.request_deletion(c, rtype.group_resource, obj)
+            done.append(last)
+        return 200, reads.list_body(rtype, c.store.resource_version, done, {})
