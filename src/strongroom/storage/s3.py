@@ -24,6 +24,7 @@ from strongroom.storage import base, errors, names, s3config, streams
 
 if typing.TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 PART_SIZE = 8 * 1024 * 1024
 CONNECT_TIMEOUT = 3.0
@@ -157,17 +158,26 @@ class S3Backend:
 
     def put(self, name: str, data: base.Data) -> None:
         key = self._key(name)
+        if isinstance(data, bytes) and len(data) < self.part_size:
+            self._put_single(name, key, data)
+            return
         source: base.Readable = io.BytesIO(data) if isinstance(data, bytes) else data
-        first = streams.read_full(source, self.part_size)
-        with self._translating(f"put {name}"):
-            if len(first) < self.part_size:
-                self._client.put_object(
-                    Bucket=self.settings.bucket, Key=key, Body=first, IfNoneMatch="*"
-                )
-                return
+        parts = _parts(source, self.part_size)
+        first = next(parts)
+        if len(first) < self.part_size:
+            self._put_single(name, key, first)
+            return
         if self._exists(name):
             raise errors.ObjectExists(f"put {name} in {self.location}: the name is taken")
-        self._put_multipart(name, key, first, source)
+        holder = [first]
+        del first  # no reference may outlive its upload: one part in memory at a time
+        self._put_multipart(name, key, _prepend(holder, parts))
+
+    def _put_single(self, name: str, key: str, body: bytes | bytearray) -> None:
+        with self._translating(f"put {name}"):
+            self._client.put_object(
+                Bucket=self.settings.bucket, Key=key, Body=_blob(body), IfNoneMatch="*"
+            )
 
     def _exists(self, name: str) -> bool:
         try:
@@ -176,17 +186,17 @@ class S3Backend:
             return False
         return True
 
-    def _put_multipart(self, name: str, key: str, first: bytes, source: base.Readable) -> None:
+    def _put_multipart(self, name: str, key: str, parts: abc.Iterator[bytearray]) -> None:
         bucket = self.settings.bucket
         with self._translating(f"put {name}"):
             upload = self._client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
             try:
-                parts = self._upload_parts(key, upload, first, source)
+                done = self._upload_parts(key, upload, parts)
                 self._client.complete_multipart_upload(
                     Bucket=bucket,
                     Key=key,
                     UploadId=upload,
-                    MultipartUpload={"Parts": parts},
+                    MultipartUpload={"Parts": done},
                     IfNoneMatch="*",
                 )
             except BaseException:
@@ -195,19 +205,22 @@ class S3Backend:
                 raise
 
     def _upload_parts(
-        self, key: str, upload: str, first: bytes, source: base.Readable
-    ) -> list[typing.Any]:
-        parts: list[typing.Any] = []
-        piece = first
-        while piece:
-            number = len(parts) + 1
+        self, key: str, upload: str, parts: abc.Iterator[bytearray]
+    ) -> list[CompletedPartTypeDef]:
+        done: list[CompletedPartTypeDef] = []
+        # Not enumerate(): its cached result tuple would keep the previous part alive.
+        for piece in parts:
+            number = len(done) + 1
             answer = self._client.upload_part(
-                Bucket=self.settings.bucket, Key=key, UploadId=upload, PartNumber=number, Body=piece
+                Bucket=self.settings.bucket,
+                Key=key,
+                UploadId=upload,
+                PartNumber=number,
+                Body=_blob(piece),
             )
-            parts.append({"ETag": answer["ETag"], "PartNumber": number})
-            del piece
-            piece = streams.read_full(source, self.part_size)
-        return parts
+            done.append({"ETag": answer["ETag"], "PartNumber": number})
+            del piece  # before the next part is read
+        return done
 
     def get(self, name: str, offset: int = 0, length: int | None = None) -> streams.ObjectReader:
         key = self._key(name)
@@ -293,3 +306,27 @@ class S3Backend:
             raise translate(exc, f"probe {self.location}") from exc
         with self._translating("probe"):
             self._client.list_objects_v2(Bucket=bucket, Prefix=self._root, MaxKeys=1)
+
+
+def _parts(source: base.Readable, size: int) -> abc.Iterator[bytearray]:
+    """``source`` in parts of ``size`` bytes (the last may be shorter); at least one part."""
+    part = streams.fill(source, size)
+    yield part
+    while len(part) == size:
+        del part
+        part = streams.fill(source, size)
+        if not part:
+            return
+        yield part
+
+
+def _prepend(holder: list[bytearray], rest: abc.Iterator[bytearray]) -> abc.Iterator[bytearray]:
+    """The part in ``holder`` (taken out, so no reference remains), then ``rest``."""
+    yield holder.pop()
+    yield from rest
+
+
+def _blob(data: bytes | bytearray) -> bytes:
+    """``data`` as a request body without copying: botocore sends any bytes-like object, though
+    its type stubs say bytes."""
+    return typing.cast(bytes, data)

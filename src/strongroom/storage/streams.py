@@ -96,6 +96,22 @@ def read_full(source: _Source, size: int) -> bytes:
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
+def fill(source: _Source, size: int) -> bytearray:
+    """Like :func:`read_full`, but into one buffer, so a part costs its size once in memory."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
+    while filled < size:
+        piece = source.read(min(size - filled, CHUNK))
+        if not piece:
+            break
+        view[filled : filled + len(piece)] = piece
+        filled += len(piece)
+    view.release()
+    del buffer[filled:]
+    return buffer
+
+
 def chunks(data: bytes | _Source, size: int = CHUNK) -> abc.Iterator[bytes | memoryview]:
     """``data`` in pieces of at most ``size`` bytes (a bytes object is sliced without copying)."""
     if isinstance(data, bytes | bytearray):
