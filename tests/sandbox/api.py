@@ -1,4 +1,4 @@
-"""A tiny raw HTTP client for sandbox tests: status codes and JSON bodies as the server sent them."""
+"""A tiny raw HTTP client for sandbox tests: codes and JSON bodies as the server sent them."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import socket
 import socketserver
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 from strongroom import errors
@@ -93,12 +94,14 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._worker: lifecycle.Worker | None = None
         self._persister: persistence.Persister | None = None
+        self._port: int | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        """The port served on (still known after :meth:`stop`)."""
+        if self._port is None:
             raise SandboxError("the sandbox is not started")
-        return int(self._server.server_address[1])
+        return self._port
 
     @property
     def url(self) -> str:
@@ -127,7 +130,8 @@ class Sandbox:
             raise SandboxError(
                 f"cannot listen on {self._host}:{self._requested_port}: {exc.strerror}"
             ) from exc
-        self._server.address_text = f"{self._host}:{self.port}"
+        self._port = int(self._server.server_address[1])
+        self._server.address_text = f"{self._host}:{self._port}"
         if self._persister is not None:
             self._persister.start()
         self._worker = lifecycle.Worker(self._cluster)
@@ -146,11 +150,16 @@ class Sandbox:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until :meth:`stop` is called from another (or a signal)."""
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve in this thread until :meth:`stop` is called from another thread.
+
+        ``on_ready`` runs once the port is bound (the URL is known), before serving.
+        """
         self._open()
         assert self._server is not None
         try:
+            if on_ready is not None:
+                on_ready()
             self._server.serve_forever(poll_interval=0.2)
         finally:
             self._teardown()

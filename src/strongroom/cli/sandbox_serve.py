@@ -1,0 +1,73 @@
+"""``strongroom sandbox serve``: run the emulated Kubernetes API server until stopped."""
+
+from __future__ import annotations
+
+import pathlib
+import signal
+import threading
+import types
+
+import click
+
+from strongroom.sandbox import server
+
+
+@click.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on."
+)
+@click.option(
+    "--kubeconfig-out",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Write a kubeconfig for the sandbox to this file.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Keep the cluster in this folder across restarts.",
+)
+@click.option(
+    "--token",
+    default=None,
+    envvar="STRONGROOM_SANDBOX_TOKEN",
+    help="Require this bearer token on every request.",
+)
+def serve(
+    port: int,
+    host: str,
+    kubeconfig_out: pathlib.Path | None,
+    state_dir: pathlib.Path | None,
+    token: str | None,
+) -> None:
+    """Serve an emulated Kubernetes API server on a loopback port until SIGTERM or Ctrl-C.
+
+    It runs no kubelet and no controllers: objects are stored and served, nothing runs.
+    """
+    sandbox = server.Sandbox(host=host, port=port, token=token, state_dir=state_dir)
+
+    def stop(signum: int, frame: types.FrameType | None) -> None:
+        del signum, frame
+        threading.Thread(target=sandbox.stop, name="sandbox-stop", daemon=True).start()
+
+    def announce() -> None:
+        if kubeconfig_out is not None:
+            sandbox.write_kubeconfig(kubeconfig_out)
+            click.echo(f"kubeconfig: {kubeconfig_out}")
+        click.echo(f"serving on {sandbox.url}")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        sandbox.serve_forever(on_ready=announce)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("stopped")
