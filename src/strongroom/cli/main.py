@@ -24,6 +24,7 @@ from strongroom.cli import (
     location_delete,
     location_describe,
     location_get,
+    sandbox_serve,
     version,
 )
 
@@ -93,6 +94,9 @@ cli.add_command(version.version)
 @cli.group()
 def sandbox() -> None:
     """An emulated Kubernetes API server for trying Strongroom out and for tests."""
+
+
+sandbox.add_command(sandbox_serve.serve)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
