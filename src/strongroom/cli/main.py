@@ -20,6 +20,7 @@ from strongroom import errors
 from strongroom.cli import (
     config,
     context,
+    demo,
     location_create,
     location_delete,
     location_describe,
@@ -89,6 +90,7 @@ location.add_command(location_delete.delete)
 
 
 cli.add_command(version.version)
+cli.add_command(demo.demo)
 
 
 @cli.group()
