@@ -35,20 +35,24 @@ _AWS_VARIABLES = (
 
 
 @pytest.fixture
-def aws_env(
-    seaweedfs: seaweedfs_fixtures.SeaweedFS,
-    tmp_path: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> pathlib.Path:
-    """Point the AWS credential chain at a file with profiles ``rw``, ``ro`` and ``wrong``."""
+def aws_isolated(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    """No host AWS credentials, config or instance-metadata lookups; returns the credentials
+    file (empty) that the chain reads."""
     for variable in _AWS_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
-    credentials = seaweedfs.write_credentials(tmp_path / "aws-credentials")
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text("")
     (tmp_path / "aws-config").write_text("")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return credentials
+
+
+@pytest.fixture
+def aws_env(seaweedfs: seaweedfs_fixtures.SeaweedFS, aws_isolated: pathlib.Path) -> pathlib.Path:
+    """The isolated AWS chain, with profiles ``rw``, ``ro`` and ``wrong`` for the server."""
+    return seaweedfs.write_credentials(aws_isolated)
 
 
 @pytest.fixture(scope="session")

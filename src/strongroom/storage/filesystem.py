@@ -21,7 +21,8 @@ from collections import abc
 from strongroom.storage import base, errors, names, streams
 
 _TEMP_PREFIX = ".tmp-"
-_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+#: Refused, read-only, or a regular file where a folder must be: the folder cannot be used.
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}
 
 
 def _translate(exc: OSError, what: str) -> errors.StorageError:
