@@ -43,4 +43,3 @@ def runs(counter: Path) -> int:
 
 def env(**values: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(values.items()))
-

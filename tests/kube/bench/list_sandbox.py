@@ -5,6 +5,7 @@ Run: python tests/kube/bench/list_sandbox.py [COUNT]
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -41,10 +42,8 @@ def main() -> None:
         try:
             kube = client.Client.from_kubeconfig(kubeconfig, qps=0)
             for n in range(10):
-                try:
+                with contextlib.suppress(errors.AlreadyExists):
                     kube.create("namespaces", {"metadata": {"name": f"ns-{n}"}})
-                except errors.AlreadyExists:
-                    pass
             t0 = time.perf_counter()
 
             def make(i: int) -> None:
