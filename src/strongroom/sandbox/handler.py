@@ -20,6 +20,7 @@ from strongroom.sandbox import (
     discovery,
     openapi,
     patches,
+    protobuf,
     reads,
     routing,
     status,
@@ -142,8 +143,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not raw.strip():
             return None
         kind = self._content_type().split(";")[0].strip().lower()
-        if "protobuf" in kind:
-            raise status.unsupported_media_type(kind, ("application/json", "application/yaml"))
+        if kind == protobuf.CONTENT_TYPE:
+            return protobuf.decode(raw)
         try:
             if "yaml" in kind:
                 return yaml.safe_load(raw)

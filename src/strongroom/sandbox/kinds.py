@@ -8,7 +8,10 @@ data, a workload's selector, a Secret's type).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from typing import Any
 
 from strongroom.sandbox import catalog, objects, status
@@ -32,6 +35,11 @@ _WORKLOADS = {
 }
 _SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 _IMMUTABLE_MSG = "field is immutable when `immutable` is set"
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+    "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+)
 
 
 def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
@@ -54,8 +62,45 @@ def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
         _default_service(obj)
     elif key == ("", "secrets"):
         obj.setdefault("type", "Opaque")
+        fold_string_data(obj)
     elif key in _WORKLOADS and key != ("apps", "daemonsets"):
         obj.setdefault("spec", {}).setdefault("replicas", 1)
+
+
+def fold_string_data(secret: Obj) -> None:
+    """Merge a Secret's write-only ``stringData`` into ``data`` (base64), as the server does."""
+    extra = secret.pop("stringData", None)
+    if isinstance(extra, dict) and extra:
+        data = secret.get("data")
+        data = dict(data) if isinstance(data, dict) else {}
+        for k, v in extra.items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+        secret["data"] = data
+
+
+def _config_key_causes(obj: Obj, parts: tuple[str, ...]) -> list[Cause]:
+    causes = []
+    for part in parts:
+        mapping = obj.get(part)
+        if mapping is None:
+            continue
+        if not isinstance(mapping, dict):
+            causes.append(status.field(part, "Invalid value: must be a map of strings"))
+            continue
+        for k, v in mapping.items():
+            if not _CONFIG_KEY.fullmatch(k) or len(k) > 253:
+                causes.append(status.field(f"{part}[{k}]", f"Invalid value: {json.dumps(k)}: "
+                                           f"{_CONFIG_KEY_MSG}"))
+            if not isinstance(v, str):
+                causes.append(status.field(f"{part}[{k}]", f"Invalid value: {json.dumps(v)}: "
+                                           "must be a string"))
+            elif part in ("binaryData",) or (part == "data" and obj.get("kind") == "Secret"):
+                try:
+                    base64.b64decode(v, validate=True)
+                except (binascii.Error, ValueError):
+                    causes.append(status.field(f"{part}[{k}]", "Invalid value: \"<value>\": "
+                                               "illegal base64 data"))
+    return causes
 
 
 def _default_service(obj: Obj) -> None:
@@ -83,6 +128,8 @@ def carry_over(rtype: catalog.ResourceType, old: Obj, new: Obj) -> None:
             new["status"] = old["status"]
         else:
             new.pop("status", None)
+    if rtype.group_resource == ("", "secrets"):
+        fold_string_data(new)
     if rtype.group_resource == ("", "namespaces"):
         new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
         objects.meta(new).setdefault("labels", {})["kubernetes.io/metadata.name"] = old["metadata"][
@@ -118,8 +165,10 @@ def validate(rtype: catalog.ResourceType, obj: Obj, old: Obj | None) -> list[Cau
     causes: list[Cause] = []
     if key == ("", "services"):
         causes += _service_causes(obj, old)
-    elif key in (("", "configmaps"), ("", "secrets")) and old is not None:
-        causes += _immutable_data_causes(obj, old)
+    elif key in (("", "configmaps"), ("", "secrets")):
+        causes += _config_key_causes(obj, ("data", "binaryData"))
+        if old is not None:
+            causes += _immutable_data_causes(obj, old)
     elif key == ("", "persistentvolumeclaims") and old is not None:
         causes += _pvc_causes(obj, old)
     elif key in _WORKLOADS:

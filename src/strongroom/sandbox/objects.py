@@ -48,9 +48,30 @@ def spec_part(obj: Obj) -> Obj:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "kind", "apiVersion")}
 
 
+#: Built-in resources whose objects carry ``metadata.generation``.
+_GENERATION = frozenset(
+    {
+        ("apps", "deployments"),
+        ("apps", "statefulsets"),
+        ("apps", "daemonsets"),
+        ("apps", "replicasets"),
+        ("batch", "jobs"),
+        ("batch", "cronjobs"),
+        ("", "replicationcontrollers"),
+        ("networking.k8s.io", "ingresses"),
+        ("networking.k8s.io", "networkpolicies"),
+        ("policy", "poddisruptionbudgets"),
+        ("autoscaling", "horizontalpodautoscalers"),
+        ("apiextensions.k8s.io", "customresourcedefinitions"),
+        ("admissionregistration.k8s.io", "validatingadmissionpolicies"),
+    }
+)
+
+
 def has_generation(rtype: catalog.ResourceType, obj: Obj) -> bool:
-    """Custom objects always carry a generation; built-ins when they have a spec."""
-    return rtype.custom or "spec" in obj
+    """Custom objects always carry a generation; built-ins of the kinds that have one."""
+    del obj
+    return rtype.custom or rtype.group_resource in _GENERATION
 
 
 def with_type(obj: Obj, rtype: catalog.ResourceType) -> Obj:
