@@ -89,17 +89,26 @@ def _config_key_causes(obj: Obj, parts: tuple[str, ...]) -> list[Cause]:
             continue
         for k, v in mapping.items():
             if not _CONFIG_KEY.fullmatch(k) or len(k) > 253:
-                causes.append(status.field(f"{part}[{k}]", f"Invalid value: {json.dumps(k)}: "
-                                           f"{_CONFIG_KEY_MSG}"))
+                causes.append(
+                    status.field(
+                        f"{part}[{k}]", f"Invalid value: {json.dumps(k)}: {_CONFIG_KEY_MSG}"
+                    )
+                )
             if not isinstance(v, str):
-                causes.append(status.field(f"{part}[{k}]", f"Invalid value: {json.dumps(v)}: "
-                                           "must be a string"))
+                causes.append(
+                    status.field(
+                        f"{part}[{k}]", f"Invalid value: {json.dumps(v)}: must be a string"
+                    )
+                )
             elif part in ("binaryData",) or (part == "data" and obj.get("kind") == "Secret"):
                 try:
                     base64.b64decode(v, validate=True)
                 except (binascii.Error, ValueError):
-                    causes.append(status.field(f"{part}[{k}]", "Invalid value: \"<value>\": "
-                                               "illegal base64 data"))
+                    causes.append(
+                        status.field(
+                            f"{part}[{k}]", 'Invalid value: "<value>": illegal base64 data'
+                        )
+                    )
     return causes
 
 
