@@ -12,6 +12,7 @@ import http.client
 import http.server
 import json
 import threading
+import time
 import urllib.parse
 
 
@@ -31,6 +32,8 @@ class FaultProxy:
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.faults: list[Fault] = []
         self.seen: list[tuple[str, str]] = []
+        #: Seconds to wait before answering each request (to provoke client timeouts).
+        self.delay = 0.0
         self._lock = threading.Lock()
         proxy = self
 
@@ -44,6 +47,8 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 fault = proxy._take(self.command, self.path)
+                if proxy.delay:
+                    time.sleep(proxy.delay)
                 if fault is not None and fault.drop:
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -74,10 +79,15 @@ class FaultProxy:
             def _forward(self, body: bytes | None) -> None:
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                conn.close()
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                except OSError:
+                    self.close_connection = True
+                    return
+                finally:
+                    conn.close()
                 self.send_response(resp.status)
                 for key, value in resp.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):

@@ -22,7 +22,7 @@ class RetryPolicy:
     """Exponential backoff with full jitter, capped, for ``max_retries`` further attempts."""
 
     max_retries: int = 5
-    #: Retries when the API server is unreachable, kept low so a down server fails fast.
+    #: Retries when no connection could be made, kept low so a down server fails fast.
     max_unreachable_retries: int = 2
     base_delay: float = 0.2
     max_delay: float = 10.0
@@ -43,7 +43,11 @@ class RetryPolicy:
         """Whether to send the request again after ``attempt`` attempts failed with ``error``."""
         if attempt > self.max_retries or not error.retryable:
             return False
-        if isinstance(error, errors.ApiUnreachable) and attempt > self.max_unreachable_retries:
+        if (
+            isinstance(error, errors.ApiUnreachable)
+            and not error.request_sent
+            and attempt > self.max_unreachable_retries
+        ):
             return False
         if idempotent:
             return True
