@@ -171,9 +171,11 @@ def test_invalid_names_are_refused_before_any_io(backend: base.Backend, name: st
     assert list(backend.list()) == []
 
 
-def test_invalid_prefix_is_refused(backend: base.Backend) -> None:
+def test_invalid_prefix_or_resume_point_is_refused(backend: base.Backend) -> None:
     with pytest.raises(errors.InvalidName):
         list(backend.list("../"))
+    with pytest.raises(errors.InvalidName):
+        list(backend.list("", after="bad\nname"))
 
 
 def test_probe_accepts_a_usable_location(backend: base.Backend) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import typing
 
 import pytest
 
@@ -109,7 +110,7 @@ def test_multipart_refuses_a_taken_name_before_uploading(open_s3: conftest.S3Ope
 class _RacingStream:
     """A stream that, halfway through, lets another writer take the name."""
 
-    def __init__(self, size: int, on_half: object) -> None:
+    def __init__(self, size: int, on_half: typing.Callable[[], object]) -> None:
         self.source = io.BytesIO(b"r" * size)
         self.size = size
         self.on_half = on_half
@@ -118,7 +119,7 @@ class _RacingStream:
     def read(self, size: int, /) -> bytes:
         if not self.fired and self.source.tell() >= self.size // 2:
             self.fired = True
-            self.on_half()  # type: ignore[operator]
+            self.on_half()
         return self.source.read(size)
 
 

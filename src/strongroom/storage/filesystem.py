@@ -141,6 +141,7 @@ class FilesystemBackend:
 
     def list(self, prefix: str = "", *, after: str = "") -> abc.Iterator[base.ObjectInfo]:
         names.check_prefix(prefix)
+        names.check_after(after)
         start = prefix.rpartition(names.SEPARATOR)[0]
         with _translating(f"cannot list {prefix!r} in folder {self._root}"):
             yield from self._walk(start, prefix, after)
@@ -182,14 +183,16 @@ class FilesystemBackend:
         process may not write (``os.access``, which also sees read-only mounts), raises
         :class:`StoragePermissionDenied`.
         """
-        folder = self._root
-        while not folder.exists():
-            folder = folder.parent
+        with _translating(f"folder {self._root} cannot be used"):
+            folder = self._root
+            while not folder.exists():
+                folder = folder.parent
+            usable = os.access(folder, os.W_OK | os.X_OK | os.R_OK, effective_ids=True)
         if not folder.is_dir():
             raise errors.StoragePermissionDenied(
                 f"folder {self._root} cannot be created: {folder} is not a folder"
             )
-        if not os.access(folder, os.W_OK | os.X_OK | os.R_OK, effective_ids=True):
+        if not usable:
             action = "written" if folder == self._root else "created"
             raise errors.StoragePermissionDenied(f"folder {self._root} cannot be {action}")
 

@@ -88,6 +88,11 @@ def location_prefix_problem(prefix: str) -> str | None:
     return None
 
 
+def check_after(after: str) -> str:
+    """Validate the ``after`` argument of ``list``: empty, or a valid name."""
+    return check(after) if after else after
+
+
 def is_valid(name: str) -> bool:
     """True when ``name`` passes :func:`check`; used to skip foreign files when listing."""
     return _problem(name) is None

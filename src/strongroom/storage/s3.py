@@ -266,6 +266,7 @@ class S3Backend:
 
     def list(self, prefix: str = "", *, after: str = "") -> abc.Iterator[base.ObjectInfo]:
         names.check_prefix(prefix)
+        names.check_after(after)
         params: dict[str, typing.Any] = {
             "Bucket": self.settings.bucket,
             "Prefix": self._root + prefix,
