@@ -1,0 +1,44 @@
+"""The crypto layer's exceptions.
+
+Every failure the crypto layer reports derives from :class:`CryptoError` and from the
+:mod:`strongroom.errors` class that carries its exit code::
+
+    CryptoError (StrongroomError, exit 1)
+    ├── IntegrityError (errors.IntegrityError, 4)   bad MAC or tag, truncation, trailing data,
+    │                                                wrong bind stanza, malformed header
+    ├── NoMatchingIdentity (PermissionDeniedError, 7) none of the given identities opens the file
+    ├── WrongPassphrase (PermissionDeniedError, 7)   no given passphrase opens a passphrase slot
+    ├── InvalidKeyText (UsageError, 2)               malformed ``age1...`` or ``AGE-SECRET-KEY-1...``
+    └── UnsupportedParameters (CryptoError, 1)       KDF parameters outside the accepted limits
+
+Messages are one line, name the object concerned and never contain key material, passphrases
+or plaintext.
+"""
+
+from __future__ import annotations
+
+from strongroom import errors
+
+
+class CryptoError(errors.StrongroomError):
+    """Base of every crypto failure."""
+
+
+class IntegrityError(CryptoError, errors.IntegrityError):
+    """Ciphertext failed authentication or does not follow the format: never use its output."""
+
+
+class NoMatchingIdentity(CryptoError, errors.PermissionDeniedError):
+    """None of the given identities can unwrap the file key: the wrong key was supplied."""
+
+
+class WrongPassphrase(CryptoError, errors.PermissionDeniedError):
+    """No supplied passphrase opens the keyslot (or the slot was altered: AES-GCM cannot tell)."""
+
+
+class InvalidKeyText(CryptoError, errors.UsageError):
+    """Text that should be an age recipient or identity is malformed."""
+
+
+class UnsupportedParameters(CryptoError):
+    """KDF parameters outside what a reader accepts (memory, iterations, lanes, salt)."""
