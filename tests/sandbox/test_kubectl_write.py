@@ -207,3 +207,35 @@ def test_deleting_a_crd_removes_its_objects(kubectl: kubectl_runner.Kubectl) -> 
     kubectl.ok("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}",
                "--timeout=20s")  # fmt: skip
     assert kubectl.get("sprockets", "-A")["items"] == []
+
+
+def test_typed_create_commands_send_protobuf_bodies(kubectl: kubectl_runner.Kubectl) -> None:
+    # kubectl's generator commands encode built-in objects as application/vnd.kubernetes.protobuf
+    kubectl.ok("create", "namespace", "typed")
+    ns = ("-n", "typed")
+    kubectl.ok("create", "configmap", "settings", "--from-literal=mode=fast", *ns)
+    kubectl.ok("create", "secret", "generic", "creds", "--from-literal=user=admin", *ns)
+    kubectl.ok("create", "serviceaccount", "robot", *ns)
+    kubectl.ok("create", "deployment", "api", "--image=api:3", "--replicas=2", "--port=8080", *ns)
+    kubectl.ok("create", "service", "nodeport", "api", "--tcp=80:8080", *ns)
+    kubectl.ok("create", "role", "reader", "--verb=get,list", "--resource=configmaps", *ns)
+    assert kubectl.get("namespace", "typed")["status"]["phase"] == "Active"
+    assert kubectl.get("configmap", "settings", *ns)["data"] == {"mode": "fast"}
+    secret = kubectl.get("secret", "creds", *ns)
+    assert secret["data"] == {"user": "YWRtaW4="} and secret["type"] == "Opaque"
+    deploy = kubectl.get("deployment", "api", *ns)
+    assert deploy["spec"]["replicas"] == 2
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "api:3"
+    assert (
+        container["ports"] == [{"containerPort": 8080}]
+        or container["ports"][0]["containerPort"] == 8080
+    )
+    service = kubectl.get("service", "api", *ns)
+    assert service["spec"]["type"] == "NodePort"
+    assert service["spec"]["ports"][0]["port"] == 80
+    assert 30000 <= service["spec"]["ports"][0]["nodePort"] <= 32767
+    rules = kubectl.get("role", "reader", *ns)["rules"]
+    assert rules[0]["verbs"] == ["get", "list"] and rules[0]["resources"] == ["configmaps"]
+    duplicate = kubectl.run("create", "namespace", "typed")
+    assert duplicate.code == 1 and 'namespaces "typed" already exists' in duplicate.err
