@@ -73,12 +73,14 @@ def test_serve_writes_a_kubeconfig_kubectl_uses(tmp_path: pathlib.Path) -> None:
         proc.communicate()
 
 
-def test_serve_with_a_token_refuses_anonymous_kubectl(tmp_path: pathlib.Path) -> None:
-    """kubectl sends a kubeconfig's token over TLS only, so a plain-HTTP sandbox sees none."""
+def test_serve_with_a_token_serves_tls_kubectl_trusts(tmp_path: pathlib.Path) -> None:
     proc, kubeconfig = start(tmp_path, "--token", "tok")
     try:
-        out = kubectl(tmp_path, kubeconfig, "get", "ns")
-        assert out.returncode != 0 and "provide credentials" in out.stderr
+        out = kubectl(tmp_path, kubeconfig, "get", "ns", "-o", "name")
+        assert out.returncode == 0, out.stderr
+        assert "namespace/default" in out.stdout.split()
+        out = kubectl(tmp_path, kubeconfig, "--token", "bad", "get", "ns")
+        assert out.returncode != 0 and "Unauthorized" in out.stderr
     finally:
         stop_process(proc)
         proc.communicate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import pathlib
 import time
 
@@ -30,24 +31,37 @@ def test_start_is_fast_and_stop_closes_the_port() -> None:
         Api(url).get("/version")
 
 
-def test_token_authentication() -> None:
+def test_token_authentication_over_tls() -> None:
     with server.Sandbox(token="s3cret") as sandbox:
+        assert sandbox.url.startswith("https://127.0.0.1:")
+        ca = sandbox.ca_certificate
         for path in ("/version", "/api", "/apis", "/api/v1/namespaces"):
-            code, status = Api(sandbox.url).get(path)
+            code, status = Api(sandbox.url, ca=ca).get(path)
             assert code == 401, path
             assert status["reason"] == "Unauthorized" and status["kind"] == "Status"
-        assert Api(sandbox.url, token="wrong").get("/api/v1/namespaces")[0] == 401
-        assert Api(sandbox.url, token="s3cret").get("/api/v1/namespaces")[0] == 200
+        assert Api(sandbox.url, token="wrong", ca=ca).get("/api/v1/namespaces")[0] == 401
+        assert Api(sandbox.url, token="s3cret", ca=ca).get("/api/v1/namespaces")[0] == 200
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
+            Api(sandbox.url, token="s3cret").get("/version")
+
+
+def test_token_over_plain_http_when_asked() -> None:
+    with server.Sandbox(token="s3cret", tls=False) as sandbox:
+        assert sandbox.url.startswith("http://") and sandbox.ca_certificate is None
+        assert Api(sandbox.url).get("/version")[0] == 401
+        assert Api(sandbox.url, token="s3cret").get("/version")[0] == 200
 
 
 def test_kubeconfig(tmp_path: pathlib.Path) -> None:
     with server.Sandbox(token="t0k") as sandbox:
         path = sandbox.write_kubeconfig(tmp_path / "kc" / "config", context="lab")
+        ca = sandbox.ca_certificate
         doc = yaml.safe_load(path.read_text())
         assert path.stat().st_mode & 0o077 == 0
     assert doc["current-context"] == "lab"
     assert doc["clusters"][0]["cluster"]["server"] == sandbox.url
     assert doc["users"][0]["user"]["token"] == "t0k"
+    assert base64.b64decode(doc["clusters"][0]["cluster"]["certificate-authority-data"]) == ca
 
 
 def test_state_survives_a_restart(tmp_path: pathlib.Path) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import pathlib
 import socket
 import socketserver
+import ssl
 import threading
 import types
 from collections.abc import Callable
@@ -24,6 +26,9 @@ from typing import Any
 
 from strongroom import errors
 from strongroom.sandbox import cluster, handler, kubeconfig, lifecycle, persistence
+from strongroom.sandbox import tls as tls_module
+
+_log = logging.getLogger(__name__)
 
 
 class SandboxError(errors.UsageError):
@@ -50,11 +55,24 @@ class _HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.cluster = c
         self.token = token
         self.address_text = ""
+        self.ssl_context: ssl.SSLContext | None = None
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, handler.Handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake happens on first use, in the connection's own thread.
+            sock = self.ssl_context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log.debug("sandbox connection from %s failed", client_address, exc_info=True)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -83,7 +101,11 @@ class Sandbox:
         port: int = 0,
         token: str | None = None,
         state_dir: pathlib.Path | None = None,
+        *,
+        tls: bool | None = None,
     ) -> None:
+        """``tls``: serve HTTPS with a self-signed certificate; by default only when a token
+        is set (kubectl sends tokens over TLS only)."""
         _require_loopback(host)
         self._host = host
         self._requested_port = port
@@ -95,6 +117,8 @@ class Sandbox:
         self._worker: lifecycle.Worker | None = None
         self._persister: persistence.Persister | None = None
         self._port: int | None = None
+        use_tls = token is not None if tls is None else tls
+        self._identity = tls_module.self_signed() if use_tls else None
 
     @property
     def port(self) -> int:
@@ -106,7 +130,13 @@ class Sandbox:
     @property
     def url(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._identity is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def ca_certificate(self) -> bytes | None:
+        """The PEM certificate clients must trust when serving HTTPS, else None."""
+        return self._identity.certificate_pem if self._identity is not None else None
 
     @property
     def cluster(self) -> cluster.Cluster:
@@ -130,6 +160,8 @@ class Sandbox:
             raise SandboxError(
                 f"cannot listen on {self._host}:{self._requested_port}: {exc.strerror}"
             ) from exc
+        if self._identity is not None:
+            self._server.ssl_context = tls_module.server_context(self._identity)
         self._port = int(self._server.server_address[1])
         self._server.address_text = f"{self._host}:{self._port}"
         if self._persister is not None:
@@ -189,7 +221,7 @@ class Sandbox:
 
     def write_kubeconfig(self, path: pathlib.Path, context: str = "sandbox") -> pathlib.Path:
         """Write a kubeconfig for this sandbox (server, token if any, current context)."""
-        kubeconfig.write(pathlib.Path(path), self.url, self._token, context)
+        kubeconfig.write(pathlib.Path(path), self.url, self._token, context, self.ca_certificate)
         return pathlib.Path(path)
 
     def __enter__(self) -> Sandbox:
