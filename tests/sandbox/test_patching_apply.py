@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from strongroom.sandbox import patching
 
@@ -185,3 +187,23 @@ def test_apply_requires_a_manager_and_an_object() -> None:
         patching.server_side_apply(None, config(), "", False, "apps", "Deployment")
     with pytest.raises(patching.PatchError):
         patching.server_side_apply(None, [], "m", False, "apps", "Deployment")  # type: ignore[arg-type]
+
+
+label_sets = st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["1", "2"]))
+
+
+@given(first=label_sets, second=label_sets)
+def test_reapplying_leaves_exactly_the_applied_labels(
+    first: dict[str, str], second: dict[str, str]
+) -> None:
+    # One manager alone: the result holds exactly what it applied last, whatever came before.
+    def labelled(labels: dict[str, str]) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "c", "labels": labels}, "data": {"k": "v"}}  # fmt: skip
+
+    live = patching.server_side_apply(None, labelled(first), "m", False, "", "ConfigMap")
+    again = patching.server_side_apply(live, labelled(second), "m", False, "", "ConfigMap")
+    assert again["metadata"].get("labels", {}) == second
+    assert again["data"] == {"k": "v"}
+    twice = patching.server_side_apply(again, labelled(second), "m", False, "", "ConfigMap")
+    assert twice["metadata"].get("labels", {}) == second

@@ -10,6 +10,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from strongroom.sandbox import patching
 
@@ -214,3 +216,39 @@ def test_custom_resources_do_not_support_strategic_patch_and_fall_back_to_merge(
 def test_new_fields_from_the_patch_are_cleaned_of_directives_and_nulls() -> None:
     patch = {"spec": {"selector": {"matchLabels": {"app": "web", "gone": None}}}}
     assert smp(deployment(), patch)["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+
+
+scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=4)
+maps_only = st.recursive(
+    scalars, lambda children: st.dictionaries(st.sampled_from("abcd"), children, max_size=3),
+    max_leaves=10,
+)  # fmt: skip
+objects = st.dictionaries(st.sampled_from("abcd"), maps_only, max_size=4)
+
+
+@given(obj=objects.map(lambda o: patching.apply_merge_patch({}, o)), patch=objects)
+def test_without_lists_or_directives_strategic_patch_is_a_merge_patch(
+    obj: dict[str, Any], patch: dict[str, Any]
+) -> None:
+    # The design document: a strategic merge patch differs from a JSON merge patch only for
+    # lists and directives.
+    expected = patching.apply_merge_patch(obj, patch)
+    assert patching.apply_strategic_merge_patch(obj, patch, "", "ConfigMap") == expected
+
+
+container_names = st.lists(st.sampled_from(["a", "b", "c", "d"]), unique=True, max_size=4)
+
+
+@given(live=container_names, patched=container_names)
+def test_keyed_merge_keeps_every_live_item_and_adds_new_ones_once(
+    live: list[str], patched: list[str]
+) -> None:
+    obj = deployment(containers=[{"name": n, "image": "old"} for n in live])
+    patch = {
+        "spec": {
+            "template": {"spec": {"containers": [{"name": n, "image": "new"} for n in patched]}}
+        }
+    }  # noqa: E501
+    containers = pod_spec(smp(obj, patch))["containers"]
+    assert [c["name"] for c in containers] == live + [n for n in patched if n not in live]
+    assert all((c["image"] == "new") == (c["name"] in patched) for c in containers)

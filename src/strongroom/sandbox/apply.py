@@ -92,7 +92,8 @@ def server_side_apply(
     ]
     result: dict[str, Any] = _merge(base, applied, group, kind, ())
     previous = mine[0].fields if mine else frozenset()
-    _remove_dropped(result, previous - mine_now, others, group, kind)
+    new_fields = _Entry(manager, "Apply", "", "", mine_now)  # still owned: never removed
+    _remove_dropped(result, previous - mine_now, [*others, new_fields], group, kind)
     stamp = now or _now()
     new_entry = _Entry(manager, "Apply", str(applied.get("apiVersion", "")), stamp, mine_now)
     result.setdefault("metadata", {})["managedFields"] = _ordered(entries, others, new_entry)
@@ -264,19 +265,26 @@ def _merge(live: Any, applied: Any, group: str, kind: str, names: tuple[str, ...
 
 
 def _remove_dropped(
-    obj: dict[str, Any], dropped: frozenset[Path], others: list[_Entry], group: str, kind: str
+    obj: dict[str, Any], dropped: frozenset[Path], owners: list[_Entry], group: str, kind: str
 ) -> None:
-    """Remove fields no manager owns any more: list items first, then leaves, then empty maps."""
-    kept = [p for e in others for p in e.fields]
+    """Remove fields no manager owns any more: list items first, then leaves, then the maps
+    and lists that removal left empty."""
+    kept = [p for e in owners for p in e.fields]
+
+    def owned(target: Path) -> bool:
+        return any(p[: len(target)] == target for p in kept)
+
     for path in sorted(dropped, key=lambda p: (len(p), p)):
         target = path[:-1] if path[-1] == "." else path
-        if not any(p[: len(target)] == target for p in kept):
-            _delete(obj, target, group, kind)
-            for depth in range(len(target) - 1, 1, -1):
-                ancestor = target[:depth]
-                if _lookup(obj, ancestor, group, kind) not in ({}, []) or ancestor[-1][:2] != "f:":
-                    break
-                _delete(obj, ancestor, group, kind)
+        if owned(target):
+            continue
+        _delete(obj, target, group, kind)
+        for depth in range(len(target) - 1, 1, -1):
+            ancestor = target[:depth]
+            empty = _lookup(obj, ancestor, group, kind) in ({}, [])
+            if not empty or ancestor[-1][:2] != "f:" or owned(ancestor):
+                break
+            _delete(obj, ancestor, group, kind)
 
 
 def _delete(obj: dict[str, Any], target: Path, group: str, kind: str) -> None:
