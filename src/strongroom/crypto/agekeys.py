@@ -114,7 +114,9 @@ def parse_identity_file(text: str) -> list[Identity]:
         try:
             identities.append(Identity.parse(line))
         except errors.InvalidKeyText:
-            raise errors.InvalidKeyText(f"identity file line {number}: not an age identity") from None
+            raise errors.InvalidKeyText(
+                f"identity file line {number}: not an age identity"
+            ) from None
     if not identities:
         raise errors.InvalidKeyText("identity file holds no age identity")
     return identities

@@ -4,12 +4,12 @@ Every failure the crypto layer reports derives from :class:`CryptoError` and fro
 :mod:`strongroom.errors` class that carries its exit code::
 
     CryptoError (StrongroomError, exit 1)
-    ├── IntegrityError (errors.IntegrityError, 4)   bad MAC or tag, truncation, trailing data,
-    │                                                wrong bind stanza, malformed header
-    ├── NoMatchingIdentity (PermissionDeniedError, 7) none of the given identities opens the file
-    ├── WrongPassphrase (PermissionDeniedError, 7)   no given passphrase opens a passphrase slot
-    ├── InvalidKeyText (UsageError, 2)               malformed ``age1...`` or ``AGE-SECRET-KEY-1...``
-    └── UnsupportedParameters (CryptoError, 1)       KDF parameters outside the accepted limits
+    ├── IntegrityError (errors.IntegrityError, 4)     bad MAC or tag, truncation, trailing
+    │                                                  data, wrong bind stanza, bad header
+    ├── NoMatchingIdentity (PermissionDeniedError, 7) no given identity opens the file
+    ├── WrongPassphrase (PermissionDeniedError, 7)    no given passphrase opens the slot
+    ├── InvalidKeyText (UsageError, 2)                malformed age recipient or identity text
+    └── UnsupportedParameters (CryptoError, 1)        KDF parameters outside accepted limits
 
 Messages are one line, name the object concerned and never contain key material, passphrases
 or plaintext.
