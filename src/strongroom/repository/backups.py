@@ -1,0 +1,288 @@
+"""Writing a backup (or a restore's outputs) object by object, and reading it back verified.
+
+A :class:`Writer` claims the name, stores the key object (backups only), then each object the
+engine hands it, and :meth:`Writer.commit` stores the manifest last. Until then nothing is
+visible; :meth:`Writer.abort` removes what was written, so a failed run leaves nothing a later
+run trips on. A :class:`Backup` is a committed backup whose manifest has been authenticated;
+its objects are verified against the manifest before any plaintext comes out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections import abc
+from typing import Any
+
+from strongroom import errors as base_errors
+from strongroom.crypto import agekeys
+from strongroom.repository import claims, documents, errors, manifests, objects
+from strongroom.storage import base as storage_base
+
+BACKUP_TYPES = ("archive", "log", "results", "resources")
+
+
+def backup_prefix(backup: str) -> str:
+    return f"b/{backup}/"
+
+
+def key_name(backup: str) -> str:
+    """Key objects live apart from the data, under ``k/``, so that a bucket can lock ``b/``
+    (object lock) while keys stay deletable: shredding must always be possible."""
+    return f"k/{backup}"
+
+
+def restore_prefix(backup: str, restore: str) -> str:
+    return f"b/{backup}/r/{restore}/"
+
+
+@dataclasses.dataclass
+class Writer:
+    """Stores the objects of one backup or restore; see the module docstring."""
+
+    backend: storage_base.Backend
+    ref: objects.Ref
+    kind: str
+    name: str
+    identity: agekeys.Identity
+    claim: str
+    mac_key: bytes
+    previous: dict[str, str] | None = None
+    records: list[objects.Record] = dataclasses.field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def prefix(self) -> str:
+        if self.kind == "Restore":
+            return restore_prefix(self.ref.backup, self.ref.restore)
+        return backup_prefix(self.ref.backup)
+
+    def put(self, type_: str, plaintext: abc.Iterable[bytes]) -> objects.Record:
+        """Encrypt and store one object of ``type_`` (once per type); returns its record."""
+        if any(r.type == type_ for r in self.records):
+            raise ValueError(f"object type {type_!r} already written")
+        ref = dataclasses.replace(self.ref, type=type_)
+        record = objects.put(
+            self.backend, self.prefix + type_, ref, [self.identity.recipient()], plaintext
+        )
+        self.records.append(record)
+        return record
+
+    def commit(self, spec: dict[str, Any], status: dict[str, Any]) -> manifests.Manifest:
+        """Store the manifest: from now on the backup (or restore) exists."""
+        manifest = manifests.Manifest(
+            repository=self.ref.repository,
+            backup=self.ref.backup,
+            restore=self.ref.restore,
+            epoch=self.ref.epoch,
+            kind=self.kind,
+            name=self.name,
+            spec=spec,
+            status=status,
+            objects=tuple(self.records),
+            previous=self.previous,
+        )
+        ref = dataclasses.replace(self.ref, type="manifest")
+        objects.put(
+            self.backend,
+            self.prefix + "manifest",
+            ref,
+            [self.identity.recipient()],
+            [manifest.seal(self.mac_key)],
+        )
+        self.committed = True
+        return manifest
+
+    def abort(self) -> None:
+        """Remove everything written so far, the name claim last; safe to call twice."""
+        if self.committed:
+            return
+        for record in reversed(self.records):
+            with contextlib.suppress(base_errors.StrongroomError):
+                self.backend.delete(record.name)
+        with contextlib.suppress(base_errors.StrongroomError):
+            self.backend.delete(self.claim)
+        self.records.clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class Backup:
+    """A committed backup (or restore) whose manifest authenticated."""
+
+    backend: storage_base.Backend
+    manifest: manifests.Manifest
+    identity: agekeys.Identity
+    manifest_record: objects.Record
+
+    @property
+    def id(self) -> str:
+        return self.manifest.restore or self.manifest.backup
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def ref(self, type_: str) -> objects.Ref:
+        m = self.manifest
+        return objects.Ref(m.repository, m.backup, type_, m.epoch, m.restore)
+
+    def has(self, type_: str) -> bool:
+        return any(r.type == type_ for r in self.manifest.objects)
+
+    def open(self, type_: str) -> abc.Iterator[bytes]:
+        """Plaintext of the object of ``type_``, verified against the manifest first."""
+        return objects.read(
+            self.backend, self.manifest.record(type_), self.ref(type_), [self.identity]
+        )
+
+    def verify(self) -> list[str]:
+        """Check every listed object (presence, size, digest, binding, AEAD); the names checked."""
+        checked = []
+        for record in self.manifest.objects:
+            if record.type == "key":
+                continue  # authenticated when the backup was opened
+            for _ in objects.read(self.backend, record, self.ref(record.type), [self.identity]):
+                pass
+            checked.append(record.name)
+        return checked
+
+
+def load(
+    backend: storage_base.Backend,
+    repository: str,
+    backup_id: str,
+    restore_id: str,
+    repository_identities: abc.Sequence[agekeys.Identity],
+    epochs: abc.Sequence[int],
+    mac_keys: abc.Callable[[int], bytes],
+) -> Backup:
+    """Open a committed backup (``restore_id`` "") or restore by its ids and authenticate it."""
+    key = key_name(backup_id)
+    identity, epoch, key_record = _open_key(
+        backend, key, repository, backup_id, repository_identities, epochs
+    )
+    prefix = restore_prefix(backup_id, restore_id) if restore_id else backup_prefix(backup_id)
+    ref = objects.Ref(repository, backup_id, "manifest", epoch, restore_id)
+    try:
+        data, record = objects.read_unlisted(
+            backend, prefix + "manifest", ref, [identity], limit=64 << 20
+        )
+    except base_errors.NotFoundError as exc:
+        raise errors.IncompleteBackup(
+            f"{prefix}manifest: missing; the run is in progress or crashed"
+        ) from exc
+    manifest = manifests.open_(data, prefix + "manifest", mac_keys)
+    if (manifest.repository, manifest.backup, manifest.restore, manifest.epoch) != (
+        repository,
+        backup_id,
+        restore_id,
+        epoch,
+    ):
+        raise errors.IntegrityViolation(f"{prefix}manifest: belongs to another backup or epoch")
+    if not restore_id:
+        listed = manifest.record("key")
+        if (listed.size, listed.sha256) != (key_record.size, key_record.sha256):
+            raise errors.IntegrityViolation(
+                f"{key}: differs from the key object the manifest lists"
+            )
+    return Backup(backend, manifest, identity, record)
+
+
+def _open_key(
+    backend: storage_base.Backend,
+    name: str,
+    repository: str,
+    backup_id: str,
+    identities: abc.Sequence[agekeys.Identity],
+    epochs: abc.Sequence[int],
+) -> tuple[agekeys.Identity, int, objects.Record]:
+    """The backup identity from its key object, and the epoch whose binding it carries."""
+    last: Exception | None = None
+    for epoch in sorted(epochs, reverse=True):
+        ref = objects.Ref(repository, backup_id, "key", epoch)
+        try:
+            data, record = objects.read_unlisted(backend, name, ref, identities, limit=64 << 10)
+        except errors.IntegrityViolation as exc:
+            last = exc
+            continue
+        except base_errors.NotFoundError as exc:
+            raise errors.IntegrityViolation(
+                f"{name}: missing: the backup was deleted (shredded) or damaged"
+            ) from exc
+        try:
+            return agekeys.Identity.parse(data.decode("ascii").strip()), epoch, record
+        except (UnicodeDecodeError, base_errors.StrongroomError) as exc:
+            raise errors.IntegrityViolation(f"{name}: does not hold an identity") from exc
+    raise errors.IntegrityViolation(f"{name}: does not verify under any key epoch ({last})")
+
+
+def new_writer(
+    backend: storage_base.Backend,
+    *,
+    kind: str,
+    name: str,
+    ref: objects.Ref,
+    claim: str,
+    claim_ids: dict[str, str],
+    mac_key: bytes,
+    identity: agekeys.Identity,
+    key_recipients: abc.Sequence[agekeys.Recipient] | None,
+    previous: dict[str, str] | None = None,
+) -> Writer:
+    """Claim the name and, for a backup, store its key object; the writer for the rest."""
+    claims.take(backend, claim, kind.lower(), name, claim_ids)
+    writer = Writer(backend, ref, kind, name, identity, claim, mac_key, previous)
+    if key_recipients is not None:
+        key_ref = dataclasses.replace(ref, type="key")
+        try:
+            record = objects.put(
+                backend,
+                key_name(ref.backup),
+                key_ref,
+                key_recipients,
+                [identity.encode().encode("ascii") + b"\n"],
+            )
+        except BaseException:
+            writer.abort()
+            raise
+        writer.records.append(record)
+    return writer
+
+
+def delete(backend: storage_base.Backend, backup_id: str, claim: str | None) -> list[str]:
+    """Shred a backup: its key object first, then every other object, the claim last.
+
+    Returns the names that could not be deleted (object lock, permissions); the backup is
+    unreadable as soon as the key object is gone.
+    """
+    rest = sorted(
+        (i.name for i in backend.list(backup_prefix(backup_id))),
+        key=lambda n: n.endswith("/manifest"),
+    )
+    failed: list[str] = []
+    for name in [key_name(backup_id), *rest, *([claim] if claim else [])]:
+        try:
+            backend.delete(name)
+        except base_errors.StrongroomError:
+            failed.append(name)
+    return failed
+
+
+def ids_from_listing(names: abc.Iterable[str]) -> list[tuple[str, str]]:
+    """(backup id, restore id or "") of every manifest among stored names."""
+    found = []
+    for name in names:
+        parts = name.split("/")
+        if (
+            len(parts) == 3
+            and parts[0] == "b"
+            and parts[2] == "manifest"
+            and documents.is_id(parts[1])
+        ):
+            found.append((parts[1], ""))
+        elif (
+            len(parts) == 5 and parts[0] == "b" and parts[2] == "r" and parts[4] == "manifest"
+            and documents.is_id(parts[1]) and documents.is_id(parts[3])
+        ):  # fmt: skip
+            found.append((parts[1], parts[3]))
+    return found
