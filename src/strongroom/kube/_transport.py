@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import tempfile
 import urllib.parse
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -57,6 +59,9 @@ class Transport:
         self._tmpdir: str | None = None
         conf = k8s_client.Configuration(host=cluster.server)
         conf.verify_ssl = not cluster.insecure_skip_tls_verify
+        if cluster.insecure_skip_tls_verify:
+            # asked for explicitly in the kubeconfig; kubectl does not warn per request either
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         if cluster.ca_data:
             conf.ca_cert_data = cluster.ca_data.decode("ascii", errors="replace")
         if cluster.tls_server_name:
@@ -138,9 +143,10 @@ class Transport:
                     body=body,
                     _request_timeout=(self._connect_timeout, read_timeout),
                 )
-            except k8s_exceptions.ApiException as exc:
-                raise errors.ApiUnreachable(
-                    f"{method} {path}: TLS or transport failure talking to {self.server}"
+            except k8s_exceptions.ApiException as exc:  # how the library reports TLS errors
+                detail = errors.trim(str(exc.reason), 160)
+                raise errors.TLSError(
+                    f"{method} {path}: TLS with {self.server} failed: {detail}"
                 ) from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise _unreachable(method, self.server, path, exc, sent=None) from exc
@@ -219,6 +225,11 @@ def _unreachable(
             | urllib3.exceptions.NameResolutionError
             | ConnectionRefusedError,
         )
+    if isinstance(reason, urllib3.exceptions.SSLError | ssl.SSLError):
+        detail = errors.trim(str(getattr(reason, "reason", None) or reason), 160)
+        tls = errors.TLSError(f"{method} {path}: TLS with {server} failed: {detail}")
+        tls.request_sent = False
+        return tls
     kind = type(reason).__name__
     error = errors.ApiUnreachable(f"{method} {path}: {server} unreachable ({kind})")
     error.request_sent = sent

@@ -17,6 +17,7 @@
     │   ├── TooManyRequests        retryable       429
     │   └── ServerError            retryable       5xx
     ├── ApiUnreachable (UnreachableError, 8)       refused, reset, timeout, DNS; retryable
+    │   └── TLSError               not retryable   handshake or certificate verification failed
     ├── UnknownResource (NotFoundError, 5)         no served resource has that name
     ├── ConditionTimeout                           wait_for_condition gave up
     └── CredentialError (PermissionDeniedError, 7) an exec credential plugin failed
@@ -58,6 +59,13 @@ class ApiUnreachable(KubeError, errors.UnreachableError):
 
     retryable = True
     request_sent: bool = True
+
+
+class TLSError(ApiUnreachable):
+    """The TLS handshake failed: an untrusted or mismatched certificate, a refused client
+    certificate. Repeating the request does not help."""
+
+    retryable = False
 
 
 class UnknownResource(KubeError, errors.NotFoundError):
