@@ -1,0 +1,104 @@
+"""Results per scope (docs/format.md §8) and the bounded run log."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from strongroom.engine import logs, results
+
+
+class FixedClock:
+    def __init__(self) -> None:
+        self.moment = datetime.datetime(2026, 11, 29, 16, 31, 8, tzinfo=datetime.UTC)
+
+    def now(self) -> datetime.datetime:
+        return self.moment
+
+
+def test_results_scopes_and_document() -> None:
+    res = results.Results()
+    res.add_warning(results.STRONGROOM, "discovery of group metrics.k8s.io failed")
+    res.add_warning(results.for_item(None), "clusterroles x: gone")
+    res.add_error(results.for_item("shop"), "pods shop/a:\nnot found")
+    res.add_error(results.namespace("cluster"), "a namespace named like a scope")
+    assert (res.warning_count, res.error_count) == (2, 2)
+    doc = res.to_dict()
+    assert doc == {
+        "warnings": {
+            "strongroom": ["discovery of group metrics.k8s.io failed"],
+            "cluster": ["clusterroles x: gone"],
+            "namespaces": {},
+        },
+        "errors": {
+            "strongroom": [],
+            "cluster": [],
+            "namespaces": {
+                "cluster": ["a namespace named like a scope"],
+                "shop": ["pods shop/a: not found"],
+            },
+        },
+    }
+    again = results.Results.from_dict(json.loads(json.dumps(doc)))
+    assert again.to_dict() == doc
+
+
+def test_results_from_velero_style_omitted_scopes_and_bad_shapes() -> None:
+    parsed = results.Results.from_dict({"errors": {"namespaces": {"a": ["x"]}}})
+    assert parsed.error_count == 1 and parsed.warning_count == 0
+    for bad in ([], {"warnings": []}, {"errors": {"cluster": [1]}}, {"errors": {"namespaces": []}}):
+        with pytest.raises(results.ResultsFormatError):
+            results.Results.from_dict(bad)
+
+
+def test_results_merge() -> None:
+    a, b = results.Results(), results.Results()
+    a.add_error(results.namespace("x"), "one")
+    b.add_error(results.namespace("x"), "two")
+    b.add_warning(results.CLUSTER, "three")
+    a.merge(b)
+    assert a.errors.namespaces == {"x": ["one", "two"]} and a.warnings.cluster == ["three"]
+
+
+def test_log_lines_levels_and_results() -> None:
+    res = results.Results()
+    log = logs.RunLog(FixedClock(), results=res)
+    log.info("listed 3 configmaps", resource="configmaps", namespace="shop")
+    log.warning("pods shop/a: gone", results.namespace("shop"), resource="pods")
+    log.error("list secrets failed", results.CLUSTER)
+    text = log.render().decode()
+    assert text.splitlines() == [
+        'time="2026-11-29T16:31:08Z" level=info msg="listed 3 configmaps" '
+        "resource=configmaps namespace=shop",
+        'time="2026-11-29T16:31:08Z" level=warning msg="pods shop/a: gone" '
+        "namespace=shop resource=pods",
+        'time="2026-11-29T16:31:08Z" level=error msg="list secrets failed"',
+    ]
+    assert (log.warnings, log.errors) == (1, 1)
+    assert res.warnings.namespaces == {"shop": ["pods shop/a: gone"]}
+    assert res.errors.cluster == ["list secrets failed"]
+
+
+def test_log_is_bounded_and_still_counts() -> None:
+    log = logs.RunLog(FixedClock(), max_lines=10)
+    for i in range(25):
+        log.warning(f"w{i}")
+    assert len(log.lines) == 10 and log.dropped == 15 and log.warnings == 25
+    last = log.render().decode().splitlines()[-1]
+    assert "15 more lines were dropped" in last
+    with pytest.raises(ValueError):
+        logs.RunLog(FixedClock(), max_lines=0)
+
+
+@given(st.text(max_size=300), st.text(max_size=40))
+def test_log_line_is_one_line(message: str, value: str) -> None:
+    log = logs.RunLog(FixedClock())
+    log.info(message, field=value)
+    rendered = log.render().decode()
+    assert rendered.count("\n") == 1
+    line = log.lines[0]
+    assert "\n" not in line.message and len(line.message) <= logs.MAX_MESSAGE
