@@ -31,6 +31,8 @@ class Call:
     body: Any = None
     content_type: str = "application/json"
     user_agent: str = ""
+    #: Warnings for the response's ``Warning`` headers (unknown fields with Warn).
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def rtype(self) -> catalog.ResourceType:

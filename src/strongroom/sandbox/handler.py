@@ -187,9 +187,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = patches.patch(c, call)
         else:
             result = writes.delete(c, call)
-        self._send(*result)
+        self._send(*result, warnings=call.warnings)
 
-    def _send(self, code: int, body: Any) -> None:
+    def _send(self, code: int, body: Any, warnings: list[str] | None = None) -> None:
         if isinstance(body, str):
             data = body.encode()
             kind = "text/plain; charset=utf-8"
@@ -200,6 +200,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
+        for warning in warnings or ():
+            self.send_header("Warning", f'299 - "{warning.replace(chr(34), chr(39))}"')
         self.end_headers()
         self.wfile.write(data)
 

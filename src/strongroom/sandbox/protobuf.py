@@ -82,15 +82,15 @@ class ProtobufError(ValueError):
 
 
 @functools.cache
-def _table() -> dict[str, Any]:
+def table() -> dict[str, Any]:
     data = importlib.resources.files("strongroom.sandbox").joinpath("data/protobuf-messages.json")
     table: dict[str, Any] = json.loads(data.read_text(encoding="utf-8"))
     return table
 
 
 @functools.cache
-def _fields(message: str) -> dict[int, Field]:
-    entries = _table()["messages"].get(message, [])
+def fields_of(message: str) -> dict[int, Field]:
+    entries = table()["messages"].get(message, [])
     return {int(e[0]): (int(e[0]), e[1], e[2], e[3], bool(e[4])) for e in entries}
 
 
@@ -189,7 +189,7 @@ def message(data: bytes, name: str) -> Any:
     special, value = _special(name, data)
     if special:
         return value
-    fields = _fields(name)
+    fields = fields_of(name)
     out: dict[str, Any] = {}
     for number, wire, raw in _entries(data):
         spec = fields.get(number)
@@ -200,7 +200,7 @@ def message(data: bytes, name: str) -> Any:
             entry = {n: (w, v) for n, w, v in _entries(bytes(raw))}
             key_wire, key_raw = entry.get(1, (2, b""))
             val_wire, val_raw = entry.get(2, (2, b""))
-            val_kind = ref[1] if ref[1] in _SCALARS else "message"
+            val_kind = ref[1] if ref[1] in SCALARS else "message"
             out.setdefault(field_name, {})[_scalar(ref[0], key_wire, key_raw)] = _value(
                 val_kind, ref[1], val_wire, val_raw
             )
@@ -218,7 +218,7 @@ def message(data: bytes, name: str) -> Any:
     return {k: v for k, v in out.items() if not _dropped(k, v)}
 
 
-_SCALARS = frozenset({"string", "bool", "int32", "int64", "bytes", "double", "float"})
+SCALARS = frozenset({"string", "bool", "int32", "int64", "bytes", "double", "float"})
 
 
 def _dropped(name: str, value: Any) -> bool:
@@ -242,7 +242,7 @@ def decode(body: bytes) -> dict[str, Any]:
         envelope = {n: v for n, _, v in _entries(body[len(MAGIC) :])}
         type_meta = {n: bytes(v).decode() for n, _, v in _entries(bytes(envelope.get(1, b"")))}
         api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
-        name = _table()["kinds"].get(f"{api_version}/{kind}")
+        name = table()["kinds"].get(f"{api_version}/{kind}")
         if name is None:
             raise status.unsupported_media_type(CONTENT_TYPE, ("application/json",))
         obj = message(bytes(envelope.get(2, b"")), name)
