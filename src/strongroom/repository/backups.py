@@ -206,8 +206,8 @@ def _open_key(
             last = exc
             continue
         except base_errors.NotFoundError as exc:
-            raise errors.IntegrityViolation(
-                f"{name}: missing: the backup was deleted (shredded) or damaged"
+            raise errors.BackupShredded(
+                f"{name}: the backup key is gone: the backup was deleted (shredded)"
             ) from exc
         try:
             return agekeys.Identity.parse(data.decode("ascii").strip()), epoch, record

@@ -7,6 +7,7 @@
     ├── UnsupportedRepository   (a format or mandatory feature this client does not know)
     ├── Locked                  (permission denied: no keyslot opens with what was given)
     ├── BackupNotFound          (not found)
+    │   └── BackupShredded      (its key object is gone: deleted, whatever data remains)
     ├── RestoreNotFound         (not found)
     ├── NameTaken               (already exists)
     ├── IncompleteBackup        (a claimed name without a manifest: in progress or crashed)
@@ -35,6 +36,10 @@ class Locked(RepositoryError, errors.PermissionDeniedError):
 
 
 class BackupNotFound(RepositoryError, errors.NotFoundError):
+    pass
+
+
+class BackupShredded(BackupNotFound):
     pass
 
 

@@ -47,7 +47,10 @@ class Keyring:
         raise errors.IntegrityViolation(f"key epoch {number} is not in the keyring")
 
     def subkey(self, number: int, purpose: str) -> bytes:
-        return kdf.subkey(self.epoch(number).key, documents.id_bytes(self.repository), purpose)
+        key: bytes = kdf.subkey(
+            self.epoch(number).key, documents.id_bytes(self.repository), purpose
+        )
+        return key
 
     def recipient_identity(self, number: int) -> agekeys.Identity:
         """The secret half of the epoch's repository recipient."""

@@ -12,7 +12,8 @@ import hmac
 from collections import abc
 from typing import Any
 
-from strongroom.repository import documents, errors, objects
+from strongroom.repository import documents, errors
+from strongroom.repository.objects import Record
 
 FORMAT = "strongroom.io/manifest/v1"
 PAD_TO = 256
@@ -28,7 +29,7 @@ class Manifest:
     name: str
     spec: dict[str, Any]
     status: dict[str, Any]
-    objects: tuple[objects.Record, ...]
+    objects: tuple[Record, ...]
     previous: dict[str, str] | None
 
     def body(self) -> dict[str, Any]:
@@ -46,7 +47,7 @@ class Manifest:
             "previous": self.previous,
         }
 
-    def record(self, type_: str) -> objects.Record:
+    def record(self, type_: str) -> Record:
         for record in self.objects:
             if record.type == type_:
                 return record
@@ -85,8 +86,7 @@ def open_(data: bytes, where: str, mac_keys: abc.Callable[[int], bytes]) -> Mani
         spec=documents.require(doc, "spec", dict, where),
         status=documents.require(doc, "status", dict, where),
         objects=tuple(
-            objects.Record.from_dict(o, where)
-            for o in documents.require(doc, "objects", list, where)
+            Record.from_dict(o, where) for o in documents.require(doc, "objects", list, where)
         ),
         previous=previous,
     )

@@ -15,7 +15,8 @@ from strongroom import clock
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
-from strongroom.repository import backups, claims, documents, errors, keyslots, objects
+from strongroom.repository import backups as stored
+from strongroom.repository import claims, documents, errors, keyslots, objects
 from strongroom.repository import keyring as keyring_mod
 from strongroom.storage import base as storage_base
 
@@ -113,7 +114,7 @@ class Repository:
             backend.put(HEADER, documents.canonical({**body, "mac": documents.b64(mac)}))
         except base_errors.AlreadyExistsError as exc:
             raise errors.RepositoryError(f"{backend.location} already holds a repository") from exc
-        header = Header(repo_id, body["created"], (), mac, body)
+        header = Header(repo_id, str(body["created"]), (), mac, body)
         return cls(backend, header, ring, now)
 
     @classmethod
@@ -157,8 +158,8 @@ class Repository:
 
     # -- backups and restores ----------------------------------------------------------------
 
-    def _load(self, backup_id: str, restore_id: str = "") -> backups.Backup:
-        return backups.load(
+    def _load(self, backup_id: str, restore_id: str = "") -> stored.Backup:
+        return stored.load(
             self._backend,
             self.id,
             backup_id,
@@ -171,7 +172,7 @@ class Repository:
     def _claim(self, kind: str, name: str) -> str:
         return claims.name(self._ring.subkey(1, "name-tag"), kind, name)
 
-    def begin_backup(self, name: str) -> backups.Writer:
+    def begin_backup(self, name: str) -> stored.Writer:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
         backup_id = documents.new_id()
         epoch = self._ring.current.number
@@ -185,7 +186,7 @@ class Repository:
             if latest is None
             else {"backup": latest.id, "sha256": latest.manifest_record.sha256}
         )
-        return backups.new_writer(
+        return stored.new_writer(
             self._backend,
             kind="Backup",
             name=name,
@@ -198,11 +199,11 @@ class Repository:
             previous=previous,
         )
 
-    def begin_restore(self, backup: backups.Backup, name: str) -> backups.Writer:
+    def begin_restore(self, backup: stored.Backup, name: str) -> stored.Writer:
         """A writer for the outputs of restore ``name`` of ``backup``, stored beside it."""
         restore_id = documents.new_id()
         m = backup.manifest
-        return backups.new_writer(
+        return stored.new_writer(
             self._backend,
             kind="Restore",
             name=name,
@@ -214,7 +215,7 @@ class Repository:
             key_recipients=None,
         )
 
-    def backup(self, name: str) -> backups.Backup:
+    def backup(self, name: str) -> stored.Backup:
         ids = claims.read(self._backend, self._claim("backup", name), "backup", name)
         try:
             found = self._load(ids["backup"])
@@ -229,7 +230,7 @@ class Repository:
             )
         return found
 
-    def restore(self, name: str) -> backups.Backup:
+    def restore(self, name: str) -> stored.Backup:
         ids = claims.read(self._backend, self._claim("restore", name), "restore", name)
         found = self._load(ids.get("backup", ""), ids.get("restore", ""))
         if found.name != name:
@@ -238,20 +239,23 @@ class Repository:
             )
         return found
 
-    def _listing(self, restores: bool) -> abc.Iterator[backups.Backup]:
+    def _listing(self, restores: bool) -> abc.Iterator[stored.Backup]:
         names = (info.name for info in self._backend.list("b/"))
-        for backup_id, restore_id in backups.ids_from_listing(names):
+        for backup_id, restore_id in stored.ids_from_listing(names):
             if bool(restore_id) == restores:
-                yield self._load(backup_id, restore_id)
+                try:
+                    yield self._load(backup_id, restore_id)
+                except errors.BackupShredded:
+                    continue  # deleted; data the store would not let go of stays unreadable
 
-    def backups(self) -> list[backups.Backup]:
+    def backups(self) -> list[stored.Backup]:
         """Every committed backup, authenticated; oldest first."""
         return sorted(
             self._listing(False),
             key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
         )
 
-    def restores(self) -> list[backups.Backup]:
+    def restores(self) -> list[stored.Backup]:
         return sorted(
             self._listing(True),
             key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
@@ -261,4 +265,4 @@ class Repository:
         """Crypto-shred backup ``name`` (also when incomplete); names that could not be deleted."""
         claim = self._claim("backup", name)
         ids = claims.read(self._backend, claim, "backup", name)
-        return backups.delete(self._backend, ids["backup"], claim)
+        return stored.delete(self._backend, ids["backup"], claim)

@@ -1,0 +1,115 @@
+"""Creating, finding and unlocking repositories; writing and reading backups through them."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from strongroom import clock
+from strongroom.crypto import agekeys, kdf
+from strongroom.crypto.providers import base as provider_base
+from strongroom.crypto.providers.passphrase import PassphraseProvider
+from strongroom.errors import ExitCode
+from strongroom.repository import errors, repo
+from strongroom.storage import factory
+from tests.repository.conftest import Setup
+from tests.repository.helpers import SECRET, read_all, write_backup
+
+FAST = kdf.Argon2Params(memory_kib=1024, iterations=1, lanes=1)
+
+
+def test_round_trip_and_listing(setup: Setup) -> None:
+    write_backup(setup.repo, "first")
+    write_backup(setup.repo, "second", b"other")
+    reopened = setup.reopen()
+    assert read_all(reopened, "first", "archive") == SECRET * 100
+    assert read_all(reopened, "second", "archive") == b"other"
+    assert [b.name for b in reopened.backups()] == ["first", "second"]
+    second = reopened.backup("second")
+    assert second.manifest.previous is not None
+    assert second.manifest.previous["backup"] == reopened.backup("first").id
+
+
+def test_no_plaintext_or_names_at_rest(setup: Setup) -> None:
+    write_backup(setup.repo, "nightly-shop")
+    for path in setup.folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert SECRET not in data, path
+            assert b"nightly-shop" not in data and b"nightly-shop" not in str(path).encode()
+
+
+def test_header_is_found_and_reopened(setup: Setup) -> None:
+    header = repo.read_header(setup.backend)
+    assert header is not None and header.repository == setup.repo.id
+
+
+def test_no_repository_at_an_empty_location(tmp_path: pathlib.Path) -> None:
+    backend = factory.open_backend("filesystem", str(tmp_path / "empty"))
+    assert repo.read_header(backend) is None
+    with pytest.raises(errors.NoRepository):
+        repo.Repository.open(backend, provider_base.Credentials(), clock.SystemClock())
+
+
+def test_wrong_identity_is_locked_out(setup: Setup) -> None:
+    stranger = provider_base.Credentials(identities=(agekeys.Identity.generate(),))
+    with pytest.raises(errors.Locked) as info:
+        repo.Repository.open(setup.backend, stranger, clock.SystemClock())
+    assert info.value.exit_code == ExitCode.PERMISSION_DENIED
+
+
+def test_passphrase_slot_opens_the_same_backups(setup: Setup) -> None:
+    write_backup(setup.repo, "before")
+    setup.repo.add_slot(PassphraseProvider.new(b"correct horse", FAST))
+    by_passphrase = repo.Repository.open(
+        setup.backend,
+        provider_base.Credentials(passphrases=(b"correct horse",)),
+        clock.SystemClock(),
+    )
+    assert read_all(by_passphrase, "before", "archive") == SECRET * 100
+    with pytest.raises(errors.Locked):
+        repo.Repository.open(
+            setup.backend, provider_base.Credentials(passphrases=(b"wrong",)), clock.SystemClock()
+        )
+
+
+def test_name_taken_leaves_the_first_backup_alone(setup: Setup) -> None:
+    write_backup(setup.repo, "dup")
+    before = sorted(p for p in setup.folder.rglob("*") if p.is_file())
+    with pytest.raises(errors.NameTaken) as info:
+        setup.repo.begin_backup("dup")
+    assert info.value.exit_code == ExitCode.ALREADY_EXISTS
+    assert sorted(p for p in setup.folder.rglob("*") if p.is_file()) == before
+
+
+def test_abort_leaves_nothing_behind(setup: Setup) -> None:
+    before = sorted(p for p in setup.folder.rglob("*") if p.is_file())
+    writer = setup.repo.begin_backup("doomed")
+    writer.put("archive", [b"partial"])
+    writer.abort()
+    assert sorted(p for p in setup.folder.rglob("*") if p.is_file()) == before
+    write_backup(setup.repo, "doomed")  # the name is free again
+
+
+def test_uncommitted_backup_is_invisible_and_deletable(setup: Setup) -> None:
+    writer = setup.repo.begin_backup("crashed")
+    writer.put("archive", [b"partial"])  # no commit: as if the process died here
+    assert setup.repo.backups() == []
+    with pytest.raises(errors.IncompleteBackup, match="backup delete crashed"):
+        setup.repo.backup("crashed")
+    assert setup.repo.delete_backup("crashed") == []
+    write_backup(setup.repo, "crashed")
+
+
+def test_restore_outputs_live_beside_the_backup(setup: Setup) -> None:
+    write_backup(setup.repo, "b1")
+    backup = setup.repo.backup("b1")
+    writer = setup.repo.begin_restore(backup, "r1")
+    writer.put("log", [b"restored 3 items\n"])
+    writer.commit({"backupName": "b1"}, {"phase": "Completed"})
+    restore = setup.reopen().restore("r1")
+    assert b"".join(restore.open("log")) == b"restored 3 items\n"
+    assert [r.name for r in setup.repo.restores()] == ["r1"]
+    with pytest.raises(errors.RestoreNotFound):
+        setup.repo.restore("r2")
