@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.sandbox import cluster, objects, patching, status, writes
+from strongroom.sandbox import cluster, objects, patching, scale, status, writes
 
 Obj = dict[str, Any]
 Call = cluster.Call
@@ -38,6 +38,8 @@ def patch(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         if old is None:
             raise status.not_found(rtype.group, rtype.plural, call.route.name)
         current = objects.with_type(objects.deep(old), rtype)
+        if call.route.subresource == "scale":
+            return _scale(c, call, kind, old, current)
         new = _patched(call, kind, current)
         new_meta = objects.meta(new)
         if new_meta.get("resourceVersion") != old["metadata"]["resourceVersion"]:
@@ -48,6 +50,19 @@ def patch(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
                 f"match the name on the URL ({call.route.name})"
             )
         return writes.commit(c, call, old, writes.record_manager(call, old, new))
+
+
+def _scale(c: cluster.Cluster, call: Call, kind: str, old: Obj, current: Obj) -> tuple[int, Obj]:
+    """PATCH of the scale subresource: the patch applies to the Scale view of the workload."""
+    wanted = _patched(call, kind, scale.to_scale(old))
+    given = objects.dig(wanted, "metadata", "resourceVersion")
+    if given and given != old["metadata"]["resourceVersion"]:
+        raise status.conflict(
+            call.rtype.group, call.rtype.plural, call.route.name or "", status.STALE
+        )
+    new = scale.with_replicas(current, wanted)
+    code, stored = writes.commit(c, call, old, writes.record_manager(call, old, new))
+    return code, scale.to_scale(stored)
 
 
 def _patched(call: Call, kind: str, current: Obj) -> Obj:

@@ -13,7 +13,7 @@ import bisect
 import json
 from typing import Any
 
-from strongroom.sandbox import catalog, cluster, objects, selectors, status, store
+from strongroom.sandbox import catalog, cluster, objects, scale, selectors, status, store
 
 Obj = dict[str, Any]
 Call = cluster.Call
@@ -65,6 +65,8 @@ def get(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
     obj = c.store.get(rtype.group_resource, call.route.namespace or "", call.route.name)
     if obj is None:
         raise status.not_found(rtype.group, rtype.plural, call.route.name)
+    if call.route.subresource == "scale":
+        return 200, scale.to_scale(obj)
     return 200, objects.with_type(obj, rtype)
 
 
