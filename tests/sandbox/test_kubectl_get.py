@@ -137,7 +137,7 @@ def pod(ns: str) -> dict[str, Any]:
 
 
 def deployment(ns: str) -> dict[str, Any]:
-    template = pod(ns)
+    template = {key: pod(ns)[key] for key in ("metadata", "spec")}
     del template["metadata"]["name"], template["metadata"]["namespace"]
     return {
         "apiVersion": "apps/v1",

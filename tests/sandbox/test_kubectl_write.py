@@ -236,3 +236,19 @@ def test_typed_create_commands_send_protobuf_bodies(kubectl: kubectl_runner.Kube
     assert rules[0]["verbs"] == ["get", "list"] and rules[0]["resources"] == ["configmaps"]
     duplicate = kubectl.run("create", "namespace", "typed")
     assert duplicate.code == 1 and 'namespaces "typed" already exists' in duplicate.err
+
+
+def test_scale_through_the_scale_subresource(kubectl: kubectl_runner.Kubectl) -> None:
+    kubectl.apply([kubectl_manifests.namespace("scaling")])
+    kubectl.ok("create", "-f", "-", stdin=yaml.safe_dump(deployment("scaling")))
+    scaled = kubectl.ok("scale", "deployment", "api", "-n", "scaling", "--replicas=5")
+    assert "deployment.apps/api scaled" in scaled.out
+    assert kubectl.get("deployment", "api", "-n", "scaling")["spec"]["replicas"] == 5
+    view = kubectl.ok("get", "--raw", "/apis/apps/v1/namespaces/scaling/deployments/api/scale")
+    body = view.json()
+    assert body["kind"] == "Scale" and body["apiVersion"] == "autoscaling/v1"
+    assert body["spec"] == {"replicas": 5}
+    assert body["status"]["selector"] == "app=api"
+    guarded = kubectl.run("scale", "deployment", "api", "-n", "scaling", "--current-replicas=2",
+                          "--replicas=1")  # fmt: skip
+    assert guarded.code == 1 and "Expected replicas to be 2, was 5" in guarded.err
