@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := age zstd restic
+DEBIAN_PACKAGES := age zstd restic argon2
 
 .PHONY: install install-dev debian-packages demo test lint unit
 
