@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from strongroom.crypto import ageformat, agekeys, errors
@@ -23,12 +24,15 @@ class AgeX25519Provider:
 
     recipient: agekeys.Recipient
     identity: agekeys.Identity | None = None
+    #: Random source for the age file (known-answer tests only; see ageformat).
+    rng: Callable[[int], bytes] = dataclasses.field(default=os.urandom, repr=False, compare=False)
 
     def fields(self) -> dict[str, Any]:
         return {"recipient": self.recipient.encode()}
 
     def wrap(self, secret: bytes, context: bytes) -> bytes:
-        return ageformat.encrypt_bytes([self.recipient], hashlib.sha256(context).digest(), secret)
+        bind = hashlib.sha256(context).digest()
+        return ageformat.encrypt_bytes([self.recipient], bind, secret, rng=self.rng)
 
     def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
         if self.identity is None:
