@@ -152,12 +152,20 @@ def v_kubernetes_asyncio_raw(url: str, cfg: str) -> int:
     return asyncio.run(run())
 
 
-def v_lightkube_models(url: str, cfg: str) -> int:
+def v_lightkube_lazy_models(url: str, cfg: str) -> int:
     from lightkube import Client, KubeConfig
     from lightkube.resources.core_v1 import ConfigMap
 
     c = Client(KubeConfig.from_file(cfg))
     return sum(1 for _ in c.list(ConfigMap, namespace="*", chunk_size=500))
+
+
+def v_lightkube_eager_dicts(url: str, cfg: str) -> int:
+    from lightkube import Client, KubeConfig
+    from lightkube.resources.core_v1 import ConfigMap
+
+    c = Client(KubeConfig.from_file(cfg), lazy=False)
+    return len([o.to_dict() for o in c.list(ConfigMap, namespace="*", chunk_size=500)])
 
 
 def v_strongroom(url: str, cfg: str) -> int:
