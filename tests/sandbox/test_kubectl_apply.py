@@ -116,3 +116,26 @@ def test_server_side_apply_and_conflicts_between_field_managers(
     applied = kubectl.apply([widget], "--server-side")
     assert "serverside-applied" in applied.out
     assert kubectl.get("wdg", "large", "-n", ns)["spec"]["size"] == 10
+
+
+def test_server_side_apply_takes_over_from_client_side_apply(
+    kubectl: kubectl_runner.Kubectl,
+) -> None:
+    # "Upgrading from client-side apply to server-side apply": by default, field management
+    # transfers from client-side apply to kubectl server-side apply without conflicts.
+    ns = "upgrade"
+    docs = [kubectl_manifests.namespace(ns), *kubectl_manifests.application(ns)[1:-2]]
+    kubectl.apply(docs)
+    changed = kubectl_manifests.application(ns, image="nginx:1.27", replicas=4)[1:-2]
+    result = kubectl.apply(changed, "--server-side")
+    assert "deployment.apps/web serverside-applied" in result.out
+    deploy = kubectl.get("deployment", "web", "-n", ns, "--show-managed-fields")
+    assert deploy["spec"]["replicas"] == 4
+    owners = {e["manager"]: e for e in deploy["metadata"]["managedFields"]}
+    assert "f:replicas" in owners["kubectl"]["fieldsV1"]["f:spec"]
+    # another manager gets no such pass
+    original = kubectl_runner.to_yaml(kubectl_manifests.application(ns)[1:-2])
+    other = kubectl.run(
+        "apply", "--server-side", "--field-manager=someone", "-f", "-", stdin=original
+    )
+    assert other.code == 1 and "conflict" in other.err.lower()

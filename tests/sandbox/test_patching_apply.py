@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -207,3 +208,23 @@ def test_reapplying_leaves_exactly_the_applied_labels(
     assert again["data"] == {"k": "v"}
     twice = patching.server_side_apply(again, labelled(second), "m", False, "", "ConfigMap")
     assert twice["metadata"].get("labels", {}) == second
+
+
+def test_kubectl_takes_over_last_applied_fields_from_client_side_apply() -> None:
+    # The documented upgrade path: kubectl's server-side apply takes over without conflict the
+    # fields recorded in the last-applied-configuration annotation; other managers conflict.
+    old = config(replicas=2)
+    live = patching.update_managed_fields(
+        None, old, "kubectl-client-side-apply", "apps", "Deployment"
+    )
+    live["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(old)
+    }
+    taken = ssa(live, config(replicas=4), "kubectl")
+    assert taken["spec"]["replicas"] == 4
+    with pytest.raises(patching.ApplyConflict):
+        ssa(live, config(replicas=4), "someone-else")
+    unrecorded = copy.deepcopy(live)
+    unrecorded["metadata"]["annotations"] = {}
+    with pytest.raises(patching.ApplyConflict):
+        ssa(unrecorded, config(replicas=4), "kubectl")

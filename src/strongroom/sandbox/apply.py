@@ -11,7 +11,10 @@ The model follows the Kubernetes "Server-Side Apply" documentation:
   still owns them;
 - lists of maps merge by their ``+listMapKey`` keys, set lists form a union, other lists are
   atomic (see :mod:`strongroom.sandbox.mergekeys`);
-- an object that has no ``managedFields`` yet is owned by ``before-first-apply``.
+- an object that has no ``managedFields`` yet is owned by ``before-first-apply``;
+- the manager ``kubectl`` takes over without conflict the fields listed in the object's
+  ``kubectl.kubernetes.io/last-applied-configuration`` annotation (the documented upgrade
+  from client-side to server-side apply).
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import json
 from typing import Any
 
 from strongroom.sandbox import fieldsets, jsonpatch, mergekeys
 
 Path = fieldsets.Path
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _MISSING = object()
 
 
@@ -78,6 +83,8 @@ def server_side_apply(
     base = copy.deepcopy(live) if live is not None else {}
     rivals = [e for e in entries if e not in mine]
     conflicts = _conflicts(base, applied, mine_now, rivals, group, kind)
+    if conflicts and manager == "kubectl" and not force:
+        force = {p for _, p in conflicts} <= _last_applied_fields(base, group, kind)
     if conflicts and not force:
         raise jsonpatch.ApplyConflict(
             [e.manager for e, _ in conflicts], [fieldsets.show(p) for _, p in conflicts]
@@ -136,6 +143,25 @@ def update_managed_fields(
     )
     result.setdefault("metadata", {})["managedFields"] = _ordered(entries, others, entry)
     return result
+
+
+def _last_applied_fields(live: dict[str, Any], group: str, kind: str) -> frozenset[Path]:
+    """The fields of kubectl's last-applied-configuration annotation.
+
+    kubectl's first server-side apply of an object it managed with client-side apply takes
+    those fields over without conflicts (the API server's documented upgrade path).
+    """
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    text = annotations.get(LAST_APPLIED)
+    if not isinstance(text, str):
+        return frozenset()
+    try:
+        last = json.loads(text)
+    except ValueError:
+        return frozenset()
+    if not isinstance(last, dict):
+        return frozenset()
+    return frozenset(fieldsets.object_fields(_without_nulls(last), group, kind))
 
 
 def _now() -> str:
