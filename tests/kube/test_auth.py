@@ -15,6 +15,7 @@ from strongroom.kube import client, config, errors
 from strongroom.sandbox import server
 from tests.kube import execplugin
 from tests.kube.conftest import FAST_RETRY
+from tests.kube.faultproxy import FaultProxy
 
 TOKEN = "the-right-token"
 
@@ -136,3 +137,18 @@ def test_no_credentials_is_unauthorized(guarded: server.Sandbox, tmp_path: Path)
         pytest.raises(errors.Unauthorized),
     ):
         kube.get_path("/api")
+
+
+def test_a_refused_static_token_is_not_sent_twice(tmp_path: Path) -> None:
+    with server.Sandbox(token=TOKEN, tls=False) as plain:
+        proxy = FaultProxy(plain.url).start()
+        try:
+            cfg = config.ClusterConfig(server=proxy.url, source="t", context="t", token="nope")
+            with (
+                client.Client(cfg, retry_policy=FAST_RETRY) as kube,
+                pytest.raises(errors.Unauthorized),
+            ):
+                kube.get_path("/version/")
+        finally:
+            proxy.stop()
+    assert proxy.count("GET", "/version") == 1

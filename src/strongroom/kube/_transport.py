@@ -150,14 +150,18 @@ class Transport:
                 ) from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise _unreachable(method, self.server, path, exc, sent=None) from exc
-            if response.status == 401 and attempt == 1 and token:
-                _discard(response)
-                self._tokens.invalidate()
+            if response.status < 400:
+                return response
+            error = _api_error(method, path, response)
+            if response.status == 401 and attempt == 1 and token and self._fresh_token(token):
                 continue
-            if response.status >= 400:
-                raise _api_error(method, path, response)
-            return response
+            raise error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fresh_token(self, refused: str) -> bool:
+        """Drop a refused token; whether the source now gives a different one to try."""
+        self._tokens.invalidate()
+        return self._tokens.token() != refused
 
 
 class LineStream:
@@ -203,13 +207,6 @@ def _cleanup(api: Any, tmpdir: str | None) -> None:
     api.rest_client.close()
     if tmpdir is not None:
         shutil.rmtree(tmpdir, ignore_errors=True)
-
-
-def _discard(response: Any) -> None:
-    try:
-        response.read()
-    finally:
-        response.response.release_conn()
 
 
 def _unreachable(
