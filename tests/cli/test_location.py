@@ -7,15 +7,23 @@ import pathlib
 import pytest
 import yaml
 
+from strongroom.crypto import agekeys
 from strongroom.errors import ExitCode
 from tests.cli.helpers import Cli
 from tests.fixtures.ports import free_port
 from tests.fixtures.seaweedfs import SeaweedFS
 
 
+RECIPIENT = agekeys.Identity.generate().recipient().encode()
+
+
 def _s3_flags(server: SeaweedFS, bucket: str, profile: str) -> list[str]:
     config = ",".join(f"{k}={v}" for k, v in server.config(profile=profile).items())
-    return ["--provider", "s3", "--bucket", bucket, "--config", config]
+    return ["--provider", "s3", "--bucket", bucket, "--config", config, "--recipient", RECIPIENT]
+
+
+def _fs(folder: pathlib.Path) -> list[str]:
+    return ["--provider", "filesystem", "--bucket", str(folder), "--recipient", RECIPIENT]
 
 
 @pytest.fixture
@@ -32,11 +40,10 @@ def aws_profiles(
 
 def test_filesystem_location_lifecycle(cli: Cli, tmp_path: pathlib.Path) -> None:
     folder = tmp_path / "backups"
-    created = cli(
-        "location", "create", "local", "--provider", "filesystem", "--bucket", str(folder)
-    )
+    created = cli("location", "create", "local", *_fs(folder))
     assert created.code == ExitCode.OK, created.err
-    assert 'Storage location "local" created.' in created.out
+    assert 'Storage location "local" created with a new repository' in created.out
+    assert (folder / "repository").is_file()
 
     listed = cli("location", "get", "-o", "json")
     assert listed.code == ExitCode.OK
@@ -70,9 +77,8 @@ def test_second_location_and_default_flag(cli: Cli, tmp_path: pathlib.Path) -> N
     for name in ("one", "two"):
         flags = ["--default"] if name == "two" else []
         result = cli(
-            "location", "create", name, "--provider", "filesystem",
-            "--bucket", str(tmp_path / name), "--prefix", "/cluster-a/", *flags,
-        )  # fmt: skip
+            "location", "create", name, *_fs(tmp_path / name), "--prefix", "/cluster-a/", *flags
+        )
         assert result.code == ExitCode.OK, result.err
     items = {
         i["metadata"]["name"]: i["spec"]
@@ -83,7 +89,7 @@ def test_second_location_and_default_flag(cli: Cli, tmp_path: pathlib.Path) -> N
 
 
 def test_name_already_taken_is_refused_and_config_kept(cli: Cli, tmp_path: pathlib.Path) -> None:
-    args = ["location", "create", "dup", "--provider", "filesystem", "--bucket", str(tmp_path)]
+    args = ["location", "create", "dup", *_fs(tmp_path)]
     assert cli(*args).code == ExitCode.OK
     before = cli.config_path.read_bytes()
     again = cli(*args)
@@ -113,9 +119,7 @@ def test_invalid_flags_are_usage_errors(cli: Cli, args: list[str], needle: str) 
 def test_unwritable_folder_is_permission_denied(cli: Cli, tmp_path: pathlib.Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = cli(
-        "location", "create", "x", "--provider", "filesystem", "--bucket", str(blocker / "sub")
-    )
+    result = cli("location", "create", "x", *_fs(blocker / "sub"))
     assert result.code == ExitCode.PERMISSION_DENIED, result.err
     assert str(blocker) in result.err
     assert result.err.count("\n") == 1
@@ -142,12 +146,19 @@ def test_s3_location_on_seaweedfs(cli: Cli, seaweedfs: SeaweedFS) -> None:
 
 
 @pytest.mark.usefixtures("aws_profiles")
-def test_s3_read_only_credentials_may_create_a_location(cli: Cli, seaweedfs: SeaweedFS) -> None:
-    """Restore-only hosts hold read-only credentials: probing reads and lists, writes nothing."""
+def test_s3_read_only_credentials_connect_but_cannot_create(
+    cli: Cli, seaweedfs: SeaweedFS, tmp_path: pathlib.Path
+) -> None:
+    """Restore-only hosts hold read-only credentials: they connect to an existing repository."""
     bucket = seaweedfs.create_bucket()
-    result = cli("location", "create", "ro", *_s3_flags(seaweedfs, bucket, "ro"))
-    assert result.code == ExitCode.OK, result.err
+    refused = cli("location", "create", "ro", *_s3_flags(seaweedfs, bucket, "ro"))
+    assert refused.code == ExitCode.PERMISSION_DENIED, refused.err
     assert seaweedfs.client().list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert cli("location", "create", "rw", *_s3_flags(seaweedfs, bucket, "rw")).code == 0
+    flags = [f for f in _s3_flags(seaweedfs, bucket, "ro") if f not in ("--recipient", RECIPIENT)]
+    connected = cli("location", "create", "ro", *flags)
+    assert connected.code == ExitCode.OK, connected.err
+    assert "connected to the existing repository" in connected.out
 
 
 @pytest.mark.usefixtures("aws_profiles")
@@ -175,3 +186,61 @@ def test_s3_unreachable_endpoint(cli: Cli) -> None:
     assert result.code == ExitCode.UNREACHABLE, result.err
     assert url in result.err and result.err.count("\n") == 1
     assert not cli.config_path.exists()
+
+
+def test_a_second_cluster_connects_to_the_existing_repository(
+    cli: Cli, capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    folder = tmp_path / "shared"
+    assert cli("location", "create", "a", *_fs(folder)).code == ExitCode.OK
+    header = (folder / "repository").read_bytes()
+    other = Cli(capsys, tmp_path / "cluster-b.yaml")
+    connected = other(
+        "location", "create", "b", "--provider", "filesystem", "--bucket", str(folder)
+    )
+    assert connected.code == ExitCode.OK, connected.err
+    assert "connected to the existing repository" in connected.out
+    assert (folder / "repository").read_bytes() == header
+    ids = {
+        c("location", "get", n, "-o", "json").json()["status"]["repository"]
+        for c, n in ((cli, "a"), (other, "b"))
+    }
+    assert len(ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        ([], "a new repository needs a keyslot"),
+        (["--recipient", "age1notarecipient"], "not an age recipient"),
+        (["--passphrase-env", "STRONGROOM_TEST_UNSET_VARIABLE"], "unset or empty"),
+    ],
+)
+def test_keyslot_flags_are_checked_before_anything_is_written(
+    cli: Cli, tmp_path: pathlib.Path, flags: list[str], needle: str
+) -> None:
+    folder = tmp_path / "repo"
+    result = cli(
+        "location", "create", "x", "--provider", "filesystem", "--bucket", str(folder), *flags
+    )
+    assert result.code == ExitCode.USAGE, result.err
+    assert needle in result.err
+    assert not folder.exists() and not cli.config_path.exists()
+
+
+def test_passphrase_only_repository_warns_about_recovery(
+    cli: Cli, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPO_PASS", "correct horse battery staple")
+    result = cli(
+        "location", "create", "p", "--provider", "filesystem", "--bucket", str(tmp_path / "r"),
+        "--passphrase-env", "REPO_PASS",
+    )  # fmt: skip
+    assert result.code == ExitCode.OK, result.err
+    assert "no offline recovery key" in result.err
+    assert (
+        "correct horse"
+        not in (tmp_path / "r" / "keys")
+        .joinpath(next((tmp_path / "r" / "keys").iterdir()).name)
+        .read_text()
+    )

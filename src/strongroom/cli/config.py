@@ -82,15 +82,23 @@ class Location:
     bucket: str
     prefix: str = ""
     config: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: The id of the repository found or created there; a different one later is an alarm.
+    repository: str = ""
+    #: The environment variable holding the passphrase that unlocks it, if any.
+    passphrase_env: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "name": self.name,
             "provider": self.provider,
             "bucket": self.bucket,
             "prefix": self.prefix,
             "config": dict(self.config),
+            "repository": self.repository,
         }
+        if self.passphrase_env:
+            doc["passphraseEnv"] = self.passphrase_env
+        return doc
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +106,8 @@ class Config:
     path: pathlib.Path
     locations: tuple[Location, ...] = ()
     default_location: str | None = None
+    #: Age identity files tried when unlocking repositories.
+    identity_files: tuple[str, ...] = ()
 
     def location(self, name: str | None) -> Location:
         """The named location, or the default one when ``name`` is None."""
@@ -165,14 +175,30 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
         cfg = item.get("config") or {}
         if not isinstance(cfg, dict) or not all(isinstance(v, str) for v in cfg.values()):
             raise bad(f"locations[{index}].config must map names to strings")
-        prefix = item.get("prefix") or ""
-        if not isinstance(prefix, str):
-            raise bad(f"locations[{index}].prefix must be a string")
-        locations.append(Location(prefix=prefix, config=dict(cfg), **fields))  # type: ignore[arg-type]
+        extra = {k: item.get(k) or "" for k in ("prefix", "repository", "passphraseEnv")}
+        if not all(isinstance(v, str) for v in extra.values()):
+            raise bad(f"locations[{index}]: prefix, repository and passphraseEnv must be strings")
+        locations.append(
+            Location(
+                prefix=extra["prefix"],
+                config=dict(cfg),
+                repository=extra["repository"],
+                passphrase_env=extra["passphraseEnv"],
+                **fields,  # type: ignore[arg-type]
+            )
+        )
     default = raw.get("defaultLocation")
     if default is not None and not isinstance(default, str):
         raise bad("'defaultLocation' must be a string")
-    return Config(path=path, locations=tuple(locations), default_location=default)
+    identity_files = raw.get("identityFiles") or []
+    if not isinstance(identity_files, list) or not all(isinstance(f, str) for f in identity_files):
+        raise bad("'identityFiles' must be a list of paths")
+    return Config(
+        path=path,
+        locations=tuple(locations),
+        default_location=default,
+        identity_files=tuple(identity_files),
+    )
 
 
 def save(cfg: Config) -> None:
@@ -180,6 +206,8 @@ def save(cfg: Config) -> None:
     document: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
     if cfg.default_location:
         document["defaultLocation"] = cfg.default_location
+    if cfg.identity_files:
+        document["identityFiles"] = list(cfg.identity_files)
     document["locations"] = [loc.to_dict() for loc in cfg.locations]
     text = yaml.safe_dump(document, sort_keys=False)
     try:

@@ -28,6 +28,7 @@ class Settings:
     kube_context: str | None = None
     output: OutputFormat = OutputFormat.TABLE
     verbose: int = 0
+    identity_files: tuple[pathlib.Path, ...] = ()
 
 
 def settings() -> Settings:

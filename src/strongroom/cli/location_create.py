@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import click
 
-from strongroom import errors
-from strongroom.cli import config, context, location_view
+from strongroom import clock, errors
+from strongroom.cli import config, context, keyslot_flags, location_view
+from strongroom.repository import repo
 from strongroom.storage import factory
 
 
@@ -41,6 +43,19 @@ def parse_key_values(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="Provider settings, e.g. region=..,s3Url=..,insecureSkipTLSVerify=..,profile=..",
 )
 @click.option("--default", "make_default", is_flag=True, help="Make this the default location.")
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    metavar="AGE_PUBKEY",
+    help="Age recipient of a keyslot: an offline recovery key (repeatable).",
+)
+@click.option(
+    "--passphrase-env",
+    default="",
+    metavar="VAR",
+    help="Environment variable holding a passphrase for a keyslot (Argon2id).",
+)
 @context.output_option
 def create(
     name: str,
@@ -49,8 +64,15 @@ def create(
     prefix: str,
     provider_config: tuple[str, ...],
     make_default: bool,
+    recipients: tuple[str, ...],
+    passphrase_env: str,
 ) -> None:
-    """Create storage location NAME, after checking that it can be reached."""
+    """Create storage location NAME, and the encrypted repository in it.
+
+    When the folder or bucket already holds a Strongroom repository (created from another
+    cluster, say), the location connects to it instead: that is how a second cluster finds
+    the backups to migrate.
+    """
     settings = context.settings()
     config.check_name("location", name)
     if provider == "filesystem":
@@ -61,13 +83,40 @@ def create(
         bucket=bucket,
         prefix=prefix.strip("/"),
         config=parse_key_values(provider_config, "--config"),
+        passphrase_env=passphrase_env,
     )
     cfg = config.load(settings.config_path)
-    updated = cfg.with_location(loc, make_default=make_default or not cfg.locations)
+    cfg.with_location(loc, make_default=False)  # a taken name fails before any I/O
+    slot_providers = keyslot_flags.providers(recipients, passphrase_env)
     backend = factory.open_backend(loc.provider, loc.bucket, loc.prefix, loc.config)
     factory.probe(backend)
+    header = repo.read_header(backend)
+    if header is not None:
+        if recipients:
+            raise errors.UsageError(
+                f"{backend.location} already holds repository {header.repository}: "
+                "--recipient only applies to a new repository"
+            )
+        verb = f"connected to the existing repository {header.repository}"
+        repository_id = header.repository
+    else:
+        if not slot_providers:
+            raise errors.UsageError(
+                "a new repository needs a keyslot: give --recipient AGE_PUBKEY "
+                "(an offline recovery key) and/or --passphrase-env VAR"
+            )
+        if not recipients:
+            click.echo(
+                "warning: no offline recovery key (--recipient): "
+                "losing the passphrase loses every backup",
+                err=True,
+            )
+        repository_id = repo.Repository.create(backend, slot_providers, clock.SystemClock()).id
+        verb = f"created with a new repository {repository_id}"
+    loc = dataclasses.replace(loc, repository=repository_id)
+    updated = cfg.with_location(loc, make_default=make_default or not cfg.locations)
     config.save(updated)
     if settings.output is context.OutputFormat.TABLE:
-        click.echo(f'Storage location "{name}" created.')
+        click.echo(f'Storage location "{name}" {verb}.')
     else:
         location_view.emit(updated, [loc], as_list=False)

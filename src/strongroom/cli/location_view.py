@@ -22,6 +22,7 @@ def document(cfg: config.Config, loc: config.Location) -> dict[str, Any]:
             "config": dict(loc.config),
             "default": loc.name == cfg.default_location,
         },
+        "status": {"repository": loc.repository},
     }
 
 

@@ -53,6 +53,13 @@ from strongroom.cli import (
     default="table",
     help="Output format: table, json or yaml.",
 )
+@click.option(
+    "--identity",
+    "identity_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Age identity file to unlock repositories (repeatable; also $STRONGROOM_IDENTITY).",
+)
 @click.option("-v", "--verbose", count=True, help="More detail: debug logs and tracebacks.")
 @click.pass_context
 def cli(
@@ -61,6 +68,7 @@ def cli(
     kubeconfig: pathlib.Path | None,
     kube_context: str | None,
     output: str,
+    identity_files: tuple[pathlib.Path, ...],
     verbose: int,
 ) -> None:
     """Back up and migrate Kubernetes applications, encrypted before anything is stored."""
@@ -75,6 +83,7 @@ def cli(
         kube_context=kube_context,
         output=context.OutputFormat(output),
         verbose=verbose,
+        identity_files=identity_files,
     )
 
 
