@@ -13,7 +13,6 @@ from tests.cli.helpers import Cli
 from tests.fixtures.ports import free_port
 from tests.fixtures.seaweedfs import SeaweedFS
 
-
 RECIPIENT = agekeys.Identity.generate().recipient().encode()
 
 
