@@ -9,7 +9,7 @@ import pytest
 import strongroom.crypto.providers  # noqa: F401  (registers the built-in types)
 from strongroom import errors as root_errors
 from strongroom.crypto import errors
-from strongroom.crypto.providers import base, registry
+from strongroom.crypto.providers import base, passphrase, registry
 from tests.crypto import provider_cases
 
 SECRET = b'{"epochs":[{"epoch":1,"key":"AAAA"}],"format":"strongroom.io/keyring/v1"}'
@@ -125,4 +125,4 @@ def test_registry_refuses_a_clashing_type() -> None:
 
     with pytest.raises(errors.CryptoError, match="passphrase"):
         registry.register(Impostor)  # type: ignore[arg-type]
-    assert registry.get("passphrase") is not Impostor
+    assert registry.get("passphrase") is passphrase.PassphraseProvider
