@@ -18,6 +18,11 @@ import click
 import strongroom
 from strongroom import errors
 from strongroom.cli import (
+    backup_delete,
+    backup_describe,
+    backup_download,
+    backup_get,
+    backup_logs,
     config,
     context,
     demo,
@@ -97,6 +102,17 @@ location.add_command(location_get.get)
 location.add_command(location_describe.describe)
 location.add_command(location_delete.delete)
 
+
+@cli.group()
+def backup() -> None:
+    """Backups: create, list, inspect, download and delete them."""
+
+
+backup.add_command(backup_get.get)
+backup.add_command(backup_describe.describe)
+backup.add_command(backup_logs.logs)
+backup.add_command(backup_download.download)
+backup.add_command(backup_delete.delete)
 
 cli.add_command(version.version)
 cli.add_command(demo.demo)

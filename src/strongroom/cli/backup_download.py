@@ -1,0 +1,45 @@
+"""``strongroom backup download``: the backup's resource archive, decrypted, to a file."""
+
+from __future__ import annotations
+
+import pathlib
+
+import click
+
+from strongroom import errors
+from strongroom.cli import session
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--file",
+    "target",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Where to write (default: NAME-data.tar.zst here). Never overwritten.",
+)
+@click.option("--storage-location", default=None, help="Location to read (default: the default).")
+def download(name: str, target: pathlib.Path | None, storage_location: str | None) -> None:
+    """Write backup NAME's resources as a zstd-compressed tar (read it with zstd -d | tar -t).
+
+    The file holds the backup in plaintext, Secrets included: it is written where you say,
+    readable by you only, and only after the whole archive authenticated.
+    """
+    _, repo = session.open_repository(storage_location)
+    backup = repo.backup(name)
+    path = target or pathlib.Path(f"{name}-data.tar.zst")
+    chunks = backup.open("archive")
+    first = next(chunks, b"")  # the archive is verified before the first chunk comes out
+    try:
+        handle = path.open("xb")
+    except FileExistsError as exc:
+        raise errors.AlreadyExistsError(f"{path} exists: not overwriting it") from exc
+    except OSError as exc:
+        raise errors.PermissionDeniedError(f"{path}: {exc.strerror}") from exc
+    with handle:
+        path.chmod(0o600)
+        handle.write(first)
+        for chunk in chunks:
+            handle.write(chunk)
+    click.echo(f"Backup {name} downloaded to {path}.")

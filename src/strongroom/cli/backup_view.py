@@ -1,0 +1,125 @@
+"""How backups and restores look on the command line: Velero-shaped documents and rows."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from strongroom import clock
+from strongroom.archive import compress
+from strongroom.cli import config, output
+from strongroom.repository import backups
+
+BACKUP_COLUMNS = (
+    "name",
+    "status",
+    "errors",
+    "warnings",
+    "created",
+    "expires",
+    "storage location",
+    "selector",
+)
+RESTORE_COLUMNS = (
+    "name",
+    "backup",
+    "status",
+    "started",
+    "completed",
+    "errors",
+    "warnings",
+    "created",
+    "selector",
+)
+
+
+def document(item: backups.Backup, location: str) -> dict[str, Any]:
+    """The backup (or restore) as a ``Backup``/``Restore`` object, as Velero prints it."""
+    manifest = item.manifest
+    return {
+        "apiVersion": config.API_VERSION,
+        "kind": manifest.kind,
+        "metadata": {"name": manifest.name, "labels": {"strongroom.io/storage-location": location}},
+        "spec": manifest.spec,
+        "status": manifest.status,
+    }
+
+
+def age(text: str, now: datetime.datetime) -> str:
+    """``2d``, ``5h``, ``12m``: how far ``text`` is from now, as kubectl shows ages."""
+    if not text:
+        return "n/a"
+    seconds = abs((clock.parse_rfc3339(text) - now).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def selector(spec: dict[str, Any]) -> str:
+    if spec.get("labelSelector"):
+        return str(spec["labelSelector"])
+    ors = spec.get("orLabelSelectors") or []
+    return " or ".join(str(s) for s in ors) if ors else "<none>"
+
+
+def _count(status: dict[str, Any], key: str) -> str:
+    return str(status.get(key, 0))
+
+
+def backup_row(item: backups.Backup, location: str, now: datetime.datetime) -> tuple[str, ...]:
+    s, status = item.manifest.spec, item.manifest.status
+    expires = status.get("expiration", "")
+    return (
+        item.name,
+        str(status.get("phase", "")),
+        _count(status, "errors"),
+        _count(status, "warnings"),
+        str(status.get("startTimestamp", "")),
+        age(expires, now) if expires else "n/a",
+        location,
+        selector(s),
+    )
+
+
+def restore_row(item: backups.Backup) -> tuple[str, ...]:
+    s, status = item.manifest.spec, item.manifest.status
+    return (
+        item.name,
+        str(s.get("backupName", "")),
+        str(status.get("phase", "")),
+        str(status.get("startTimestamp", "")),
+        str(status.get("completionTimestamp", "")),
+        _count(status, "errors"),
+        _count(status, "warnings"),
+        str(status.get("startTimestamp", "")),
+        selector(s),
+    )
+
+
+def emit(
+    items: Sequence[backups.Backup], location: str, *, as_list: bool, restores: bool = False
+) -> None:
+    now = clock.SystemClock().now()
+    rows = [restore_row(i) if restores else backup_row(i, location, now) for i in items]
+    output.emit_documents(
+        [document(i, location) for i in items],
+        as_list=as_list,
+        columns=RESTORE_COLUMNS if restores else BACKUP_COLUMNS,
+        rows=rows,
+    )
+
+
+def read_document(item: backups.Backup, type_: str) -> Any:
+    """A small JSON object of the backup (results, resource list), decrypted and verified."""
+    if not item.has(type_):
+        return None
+    return json.loads(compress.decompress_document(b"".join(item.open(type_))))
+
+
+def read_text(item: backups.Backup, type_: str) -> str:
+    if not item.has(type_):
+        return ""
+    return b"".join(compress.decompress_stream(item.open(type_))).decode("utf-8", "replace")
