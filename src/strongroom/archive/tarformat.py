@@ -31,6 +31,8 @@ _GNU_MAGIC = b"ustar  \0"
 _NAME_LEN = 100
 _SIZE_LIMIT = 8**11
 _BLANK_CHECKSUM = b" " * 8
+_BLANK_SUM = sum(_BLANK_CHECKSUM)
+_OCTAL_DIGITS = b"01234567"
 
 
 def block_padding(size: int) -> bytes:
@@ -54,7 +56,7 @@ def _ustar(name: bytes, size: int, mtime: int, typeflag: bytes) -> bytes:
         )
     )
     tail = b"".join((typeflag, bytes(_NAME_LEN), _USTAR, bytes(64), _ZERO, _ZERO, bytes(155 + 12)))
-    checksum = sum(head) + sum(tail) + sum(_BLANK_CHECKSUM)
+    checksum = sum(head) + sum(tail) + _BLANK_SUM
     return head + b"%06o\0 " % checksum + tail
 
 
@@ -98,7 +100,7 @@ def _number(field: bytes, what: str, offset: int) -> int:
     text = field.rstrip(b"\0 ").lstrip(b" ")
     if not text:
         return 0
-    if not all(48 <= c <= 55 for c in text):
+    if text.translate(None, _OCTAL_DIGITS):
         raise errors.ArchiveFormatError(f"tar header at offset {offset}: bad {what} field")
     return int(text, 8)
 
@@ -116,7 +118,7 @@ def parse_header(block: bytes, offset: int) -> Header:
     if magic != _USTAR and magic != _GNU_MAGIC:
         raise errors.ArchiveFormatError(f"tar header at offset {offset}: not a ustar header")
     stored = _number(block[148:156], "checksum", offset)
-    if stored != sum(block[:148]) + sum(_BLANK_CHECKSUM) + sum(block[156:]):
+    if stored != sum(block) - sum(block[148:156]) + _BLANK_SUM:
         raise errors.ArchiveFormatError(f"tar header at offset {offset}: checksum mismatch")
     name = _text(block[:100], "name", offset)
     prefix = _text(block[345:500], "prefix", offset) if magic == _USTAR else ""

@@ -35,13 +35,15 @@ class WriterStats:
     """Counts of one :meth:`ArchiveWriter.iter_bytes` run (so far, while it runs).
 
     ``items`` excludes ``metadata/version``; ``bytes_in`` counts the uncompressed tar;
-    ``bytes_out`` every byte yielded, padding included.
+    ``bytes_out`` every byte yielded, the ``padding`` bytes of the final skippable frame
+    included; ``frames`` counts zstd frames.
     """
 
     items: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
     frames: int = 0
+    padding: int = 0
 
 
 def _epoch_seconds(mtime: datetime.datetime | int) -> int:
@@ -73,12 +75,14 @@ class ArchiveWriter:
         self._reset()
 
     def _reset(self) -> None:
-        self._items = self._bytes_in = self._bytes_out = self._frames = 0
+        self._items = self._bytes_in = self._bytes_out = self._frames = self._padding = 0
 
     @property
     def stats(self) -> WriterStats:
         """The counts of the current or last run."""
-        return WriterStats(self._items, self._bytes_in, self._bytes_out, self._frames)
+        return WriterStats(
+            self._items, self._bytes_in, self._bytes_out, self._frames, self._padding
+        )
 
     def _frame(self, data: bytes) -> bytes:
         out = self._compressor.compress(data)
@@ -97,7 +101,7 @@ class ArchiveWriter:
             yield self._frame(data[start : start + self._frame_size])
 
     def iter_bytes(self, items: collections.abc.Iterable[Item]) -> collections.abc.Iterator[bytes]:
-        """The archive of ``items``, pulled lazily; each yielded piece is one or more frames.
+        """The archive of ``items``, pulled lazily: each piece is a frame or part of the padding.
 
         Raises ItemNameError for a name that cannot be a path and DuplicateItemError for a
         path seen twice (both before anything of that item is yielded).
@@ -127,4 +131,5 @@ class ArchiveWriter:
         yield from self._shared_frames(batch, batched + len(tarformat.END_OF_ARCHIVE))
         for piece in padding.iter_padding(self._bytes_out):
             self._bytes_out += len(piece)
+            self._padding += len(piece)
             yield piece
