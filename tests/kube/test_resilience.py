@@ -55,10 +55,11 @@ def test_get_retried_after_429_honouring_retry_after(proxy: FaultProxy) -> None:
 
 def test_list_retried_after_503_and_a_dropped_connection(proxy: FaultProxy) -> None:
     with via(proxy) as kube:
-        kube.create("configmaps", configmap("a"))
+        kube.create("configmaps", configmap("a", test="a"))
         proxy.faults.append(Fault("GET", CMS, status=503, times=2))
         proxy.faults.append(Fault("GET", CMS, drop=True, times=1))
-        assert [i["metadata"]["name"] for i in kube.list("configmaps", "default")] == ["a"]
+        listed = kube.list("configmaps", "default", label_selector="test=a")
+        assert [i["metadata"]["name"] for i in listed] == ["a"]
     assert proxy.count("GET", CMS) == 4
 
 
@@ -101,7 +102,8 @@ def test_watch_start_is_retried(proxy: FaultProxy) -> None:
         kube.create("configmaps", configmap("w"))
         proxy.faults.append(Fault("GET", f"{CMS}?watch", status=503, times=1))
         events = list(kube.watch("configmaps", "default", resource_version="0", timeout_seconds=1))
-    assert [e.object["metadata"]["name"] for e in events if e.type == "ADDED"] == ["w"]
+    added = [e.object["metadata"]["name"] for e in events if e.type == "ADDED"]
+    assert "w" in added
     assert proxy.count("GET", f"{CMS}?watch") == 2
 
 
