@@ -182,3 +182,15 @@ def test_memory_stays_bounded_whatever_the_size(alice: agekeys.Identity, bind: b
     small, large = _peak(alice, bind, piece, 4), _peak(alice, bind, piece, 64)
     assert large < 10 * CHUNK, large
     assert large < small + 2 * CHUNK, (small, large)
+
+
+def test_header_problems_surface_when_called_not_when_iterated(
+    alice: agekeys.Identity, bob: agekeys.Identity, bind: bytes
+) -> None:
+    sealed = ageformat.encrypt_bytes([alice.recipient()], bind, b"secret")
+    with pytest.raises(errors.NoMatchingIdentity):
+        ageformat.decrypt([bob], bind, io.BytesIO(sealed))
+    with pytest.raises(errors.IntegrityError, match="bind"):
+        ageformat.decrypt([alice], bytes(32), io.BytesIO(sealed))
+    with pytest.raises(errors.CryptoError):
+        ageformat.encrypt([], bind, [b"x"])

@@ -67,8 +67,9 @@ def encrypt(
 ) -> Iterator[bytes]:
     """Yield an age file (header, then payload chunks) for ``recipients``, bound to ``bind``.
 
-    ``bind`` is the SHA-256 of the object context, written in the first stanza. The input is
-    consumed lazily: at most one 64 KiB chunk plus one input piece is held at a time.
+    ``bind`` is the SHA-256 of the object context, written in the first stanza. Arguments are
+    checked and the header is built when this is called; the input is then consumed lazily, at
+    most one 64 KiB chunk plus one input piece held at a time.
     """
     if not recipients:
         raise errors.CryptoError("age encrypt: at least one recipient is required")
@@ -79,8 +80,15 @@ def encrypt(
     nonce = rng(_agestream.NONCE_SIZE)
     if len(file_key) != FILE_KEY_SIZE or len(nonce) != _agestream.NONCE_SIZE:
         raise errors.CryptoError("age encrypt: random source returned a short read")
-    yield _ageheader.encode(stanzas, _mac(file_key, _ageheader.encode_prefix(stanzas))) + nonce
-    yield from _agestream.seal(_agestream.payload_key(file_key, nonce), plaintext)
+    header = _ageheader.encode(stanzas, _mac(file_key, _ageheader.encode_prefix(stanzas)))
+    return _emit(
+        header + nonce, _agestream.seal(_agestream.payload_key(file_key, nonce), plaintext)
+    )
+
+
+def _emit(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def encrypt_bytes(
@@ -130,15 +138,16 @@ def decrypt(
     bind: bytes | None,
     ciphertext: Readable,
 ) -> Iterator[bytes]:
-    """Yield the plaintext of an age file chunk by chunk, each chunk authenticated first.
+    """Open an age file; iterate the result for the plaintext, chunk by chunk.
 
-    Before any plaintext: the header is parsed strictly; when ``bind`` is given, exactly one bind
-    stanza must carry it (else IntegrityError naming "bind"); the file key is unwrapped with the
-    first identity that opens a stanza (none: NoMatchingIdentity); the header MAC is verified.
-    Then each 64 KiB chunk is authenticated before it is yielded. Truncation, trailing data and
-    bad tags raise IntegrityError *after* earlier chunks were yielded, so a caller must treat
-    the plaintext as usable only once the iterator is exhausted without error (the repository
-    layer checks ciphertext digests before it decrypts). Work starts at the first ``next()``.
+    When called, before any payload is decrypted: the header is parsed strictly; when ``bind``
+    is given, exactly one bind stanza must carry it (else IntegrityError naming "bind"); the
+    file key is unwrapped with the first identity that opens a stanza (none:
+    NoMatchingIdentity); the header MAC is verified. Each 64 KiB chunk is then authenticated
+    before it is yielded. Truncation, trailing data and bad tags raise IntegrityError only when
+    iteration reaches them, *after* earlier chunks were yielded, so a caller must treat the
+    plaintext as usable only once the iterator is exhausted without error (the repository
+    layer checks ciphertext digests before it decrypts).
     """
     reader = _ageheader.LineReader(ciphertext)
     header, binds = _parse(reader)
@@ -153,7 +162,7 @@ def decrypt(
     nonce = _agestream.read_full(ciphertext, _agestream.NONCE_SIZE, rest)
     if len(nonce) != _agestream.NONCE_SIZE:
         raise errors.IntegrityError("age payload: truncated before the nonce")
-    yield from _agestream.open_stream(_agestream.payload_key(file_key, nonce), ciphertext, rest)
+    return _agestream.open_stream(_agestream.payload_key(file_key, nonce), ciphertext, rest)
 
 
 def decrypt_bytes(identities: Sequence[agekeys.Identity], bind: bytes | None, data: bytes) -> bytes:
