@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import datetime
 import io
 import json
 import struct
@@ -53,8 +54,14 @@ def shop_items(count: int, *, every_secret: int = 10) -> collections.abc.Iterato
             yield writer.Item("configmaps", namespace, f"cm-{i}", configmap(namespace, f"cm-{i}"))
 
 
-def write(items: collections.abc.Iterable[writer.Item], **kwargs: object) -> bytes:
-    return b"".join(writer.ArchiveWriter(**kwargs).iter_bytes(items))  # type: ignore[arg-type]
+def write(
+    items: collections.abc.Iterable[writer.Item],
+    *,
+    frame_size: int = 1 << 20,
+    mtime: datetime.datetime | int = 0,
+) -> bytes:
+    archive_writer = writer.ArchiveWriter(frame_size=frame_size, mtime=mtime)
+    return b"".join(archive_writer.iter_bytes(items))
 
 
 def split_frames(data: bytes) -> list[tuple[str, bytes]]:

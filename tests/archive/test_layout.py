@@ -12,7 +12,7 @@ from strongroom.archive import errors, layout
 
 # Any character of a Kubernetes path-segment name (everything but "/" and "%"), and more.
 components = st.text(
-    alphabet=st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="/\0"),
     min_size=1,
     max_size=300,
 ).filter(lambda s: s not in (".", ".."))

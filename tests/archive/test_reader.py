@@ -223,3 +223,34 @@ def test_streams_20k_items_from_the_writer_in_bounded_memory() -> None:
         tracemalloc.stop()
     assert count == 20_001
     assert peak < 12 << 20, f"peak {peak} bytes for {w.stats.bytes_in} bytes of tar"
+
+
+def pax_entry(records: bytes, name: str = CM, body: bytes = b"{}") -> bytes:
+    """A tar with the version, then ``name`` preceded by a hand-made pax header."""
+    pax_header = tarformat._ustar(b"././@PaxHeader", len(records), 0, b"x")
+    header = tarformat.entry_header(name, len(body), 0)
+    return (
+        raw_tar()[:1024]
+        + pax_header
+        + records
+        + tarformat.block_padding(len(records))
+        + header
+        + body
+        + tarformat.block_padding(len(body))
+        + tarformat.END_OF_ARCHIVE
+    )
+
+
+def test_hand_made_pax_header_is_read() -> None:
+    tar = pax_entry(b"35 path=resources/x/cluster/y.json\n")
+    items = read_all(compress.compress_document(tar))
+    assert items[1].item == layout.ItemPath("x", None, "y")
+
+
+@pytest.mark.parametrize(
+    "records",
+    [b"11 size=-2\n", b"11 size=+2\n", b"11 size=\xc2\xb2\n", b"22 GNU.sparse.major=1\n"],
+)
+def test_refuses_bad_pax_sizes_and_sparse_files(records: bytes) -> None:
+    with pytest.raises(errors.ArchiveFormatError):
+        read_all(compress.compress_document(pax_entry(records)))

@@ -25,8 +25,12 @@ ITEMS = [
     writer.Item("users.example.com", "shop", "me@example.com", b'{"kind":"User"}'),
     writer.Item("configmaps", "shop", "caf\u00e9-\u65e5\u672c-\U0001f512", b'{"unicode":1}'),
     writer.Item("configmaps", "shop", "long-" + "x" * 240, b'{"long":1}'),
+    # Paths of exactly 100 bytes (a full ustar name field, no NUL) and 101 (pax).
+    writer.Item("configmaps", "shop", "e" * 58, b'{"edge":100}'),
+    writer.Item("configmaps", "shop", "f" * 59, b'{"edge":101}'),
     writer.Item("secrets", "shop", "tls.with.dots", b'{"kind":"Secret"}', secret=True),
 ]
+assert [len(layout.item_path("configmaps", "shop", n)) for n in ("e" * 58, "f" * 59)] == [100, 101]
 PATHS = [layout.VERSION_PATH] + [
     layout.item_path(i.group_resource, i.namespace, i.name) for i in ITEMS
 ]

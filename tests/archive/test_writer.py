@@ -152,3 +152,13 @@ def test_memory_is_bounded_while_writing_50k_items() -> None:
     assert w.stats.items == 50_000
     assert w.stats.bytes_in > 80 << 20
     assert peak < 16 << 20, f"peak {peak} bytes for {w.stats.bytes_in} bytes of tar"
+
+
+@pytest.mark.parametrize("length", [98, 99, 100, 101, 155, 156, 255, 256, 1000])
+def test_path_lengths_around_the_ustar_limit(length: int) -> None:
+    prefix = "resources/configmaps/namespaces/a/"
+    name = "n" * (length - len(prefix) - len(".json"))
+    item = writer.Item("configmaps", "a", name, b"{}")
+    assert len(layout.item_path("configmaps", "a", name)) == length
+    read = list(reader.iter_items([helpers.write([item])]))
+    assert read[1].item == layout.ItemPath("configmaps", "a", name)

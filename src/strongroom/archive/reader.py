@@ -64,10 +64,12 @@ def _next_header(src: _source.Source) -> tuple[tarformat.Header, int] | None:
             f"tar entry {header.name!r} is not a regular file (type {header.typeflag!r})"
         )
     name = pax.get("path", header.name)
-    try:
-        size = int(pax.get("size", str(header.size)))
-    except ValueError as exc:
-        raise errors.ArchiveFormatError(f"tar entry {name!r}: bad pax size") from exc
+    size_text = pax.get("size", str(header.size))
+    if not (size_text.isascii() and size_text.isdigit()):
+        raise errors.ArchiveFormatError(f"tar entry {name!r}: bad pax size")
+    if any(key.startswith("GNU.sparse") for key in pax):
+        raise errors.ArchiveFormatError(f"tar entry {name!r} is a sparse file")
+    size = int(size_text)
     return tarformat.Header(name=name, size=size, typeflag=header.typeflag), offset
 
 
@@ -83,7 +85,7 @@ def _read_entry(src: _source.Source, header: tarformat.Header, max_item_size: in
 
 def _check_trailer(src: _source.Source) -> None:
     for chunk in src.rest():
-        if any(chunk):
+        if chunk.count(0) != len(chunk):
             raise errors.ArchiveFormatError("tar stream: data after the end of archive")
 
 
