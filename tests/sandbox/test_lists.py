@@ -7,7 +7,7 @@ import time
 import pytest
 
 from strongroom.sandbox import server
-from tests.sandbox.api import Api, configmap, namespace
+from tests.sandbox.api import Api, namespace, secret
 
 
 @pytest.fixture
@@ -17,9 +17,7 @@ def api(sandbox: server.Sandbox) -> Api:
         api.post("/api/v1/namespaces", namespace(ns))
         for i in range(5):
             tier = "web" if i % 2 == 0 else "db"
-            api.post(
-                f"/api/v1/namespaces/{ns}/configmaps", configmap(f"c{i}", ns, tier=tier, idx=str(i))
-            )
+            api.post(f"/api/v1/namespaces/{ns}/secrets", secret(f"c{i}", ns, tier=tier, idx=str(i)))
     return api
 
 
@@ -28,38 +26,39 @@ def names(body: dict) -> list[str]:
 
 
 def test_list_is_sorted_and_typed(api: Api) -> None:
-    code, body = api.get("/api/v1/namespaces/a/configmaps")
-    assert code == 200 and body["kind"] == "ConfigMapList" and body["apiVersion"] == "v1"
+    code, body = api.get("/api/v1/namespaces/a/secrets")
+    assert code == 200 and body["kind"] == "SecretList" and body["apiVersion"] == "v1"
     assert names(body) == [f"a/c{i}" for i in range(5)]
     assert int(body["metadata"]["resourceVersion"]) >= 10
     assert "kind" not in body["items"][0], "built-in list items carry no kind, as on a real server"
 
 
 def test_cluster_wide_list(api: Api) -> None:
-    _, body = api.get("/api/v1/configmaps")
+    _, body = api.get("/api/v1/secrets")
     assert names(body) == [f"{ns}/c{i}" for ns in "ab" for i in range(5)]
 
 
 def test_label_selectors(api: Api) -> None:
-    _, body = api.get("/api/v1/configmaps", labelSelector="tier=web")
+    _, body = api.get("/api/v1/secrets", labelSelector="tier=web")
     assert len(body["items"]) == 6
-    _, body = api.get("/api/v1/namespaces/a/configmaps", labelSelector="idx in (1,3),tier!=web")
+    _, body = api.get("/api/v1/namespaces/a/secrets", labelSelector="idx in (1,3),tier!=web")
     assert names(body) == ["a/c1", "a/c3"]
-    _, body = api.get("/api/v1/namespaces/a/configmaps", labelSelector="!idx")
+    _, body = api.get("/api/v1/namespaces/a/secrets", labelSelector="!idx")
     assert body["items"] == []
-    code, status = api.get("/api/v1/configmaps", labelSelector="tier in (web")
+    code, status = api.get("/api/v1/secrets", labelSelector="tier in (web")
     assert code == 400 and status["reason"] == "BadRequest"
 
 
 def test_field_selectors(api: Api) -> None:
-    _, body = api.get("/api/v1/configmaps", fieldSelector="metadata.namespace=b,metadata.name!=c0")
+    _, body = api.get("/api/v1/secrets", fieldSelector="metadata.namespace=b,metadata.name!=c0")
     assert names(body) == ["b/c1", "b/c2", "b/c3", "b/c4"]
-    code, status = api.get("/api/v1/configmaps", fieldSelector="data.k=v")
+    code, status = api.get("/api/v1/secrets", fieldSelector="data.k=v")
     assert code == 400 and "field label not supported" in status["message"]
-    secret = {"metadata": {"name": "s"}, "type": "kubernetes.io/tls", "data": {}}
-    api.post("/api/v1/namespaces/a/secrets", secret)
-    api.post("/api/v1/namespaces/a/secrets", {"metadata": {"name": "o"}, "data": {}})
+    tls = {"metadata": {"name": "s"}, "type": "kubernetes.io/tls", "data": {}}
+    api.post("/api/v1/namespaces/a/secrets", tls)
     _, body = api.get("/api/v1/secrets", fieldSelector="type=kubernetes.io/tls")
+    assert names(body) == ["a/s"]
+    _, body = api.get("/api/v1/secrets", fieldSelector="type!=Opaque")
     assert names(body) == ["a/s"]
 
 
@@ -93,7 +92,7 @@ def test_pagination_with_continue(api: Api) -> None:
         query = {"limit": "3"}
         if token:
             query["continue"] = token
-        code, body = api.get("/api/v1/configmaps", **query)
+        code, body = api.get("/api/v1/secrets", **query)
         assert code == 200
         first_rv = first_rv or body["metadata"]["resourceVersion"]
         assert body["metadata"]["resourceVersion"] == first_rv
@@ -108,11 +107,11 @@ def test_pagination_with_continue(api: Api) -> None:
 
 
 def test_pagination_with_selector(api: Api) -> None:
-    _, body = api.get("/api/v1/configmaps", limit="2", labelSelector="tier=db")
+    _, body = api.get("/api/v1/secrets", limit="2", labelSelector="tier=db")
     assert names(body) == ["a/c1", "a/c3"] and body["metadata"]["continue"]
     assert "remainingItemCount" not in body["metadata"]
     _, rest = api.get(
-        "/api/v1/configmaps",
+        "/api/v1/secrets",
         limit="10",
         labelSelector="tier=db",
         **{"continue": body["metadata"]["continue"]},
@@ -121,14 +120,14 @@ def test_pagination_with_selector(api: Api) -> None:
 
 
 def test_bad_continue_token_is_400(api: Api) -> None:
-    code, status = api.get("/api/v1/configmaps", limit="2", **{"continue": "garbage!"})
+    code, status = api.get("/api/v1/secrets", limit="2", **{"continue": "garbage!"})
     assert code == 400 and status["reason"] == "BadRequest"
 
 
 def test_deletecollection_by_label(api: Api) -> None:
-    code, body = api.delete("/api/v1/namespaces/a/configmaps", labelSelector="tier=db")
+    code, body = api.delete("/api/v1/namespaces/a/secrets", labelSelector="tier=db")
     assert code == 200 and len(body["items"]) == 2
-    _, left = api.get("/api/v1/namespaces/a/configmaps")
+    _, left = api.get("/api/v1/namespaces/a/secrets")
     assert names(left) == ["a/c0", "a/c2", "a/c4"]
 
 
@@ -150,7 +149,7 @@ def test_large_list_is_fast(sandbox: server.Sandbox) -> None:
     start = time.monotonic()
     code, body = api.get("/api/v1/namespaces/default/configmaps")
     elapsed = time.monotonic() - start
-    assert code == 200 and len(body["items"]) == 20000
+    assert code == 200 and len(body["items"]) == 20001, "with kube-root-ca.crt"
     assert elapsed < 3.0, elapsed
     start = time.monotonic()
     _, body = api.get("/api/v1/configmaps", labelSelector="n=3", limit="500")

@@ -13,9 +13,10 @@ import kubernetes
 import pytest
 
 from strongroom.sandbox import server, store
-from tests.sandbox.api import Api, configmap
+from tests.sandbox.api import Api
+from tests.sandbox.api import secret as configmap
 
-CMS = "/api/v1/namespaces/default/configmaps"
+CMS = "/api/v1/namespaces/default/secrets"
 
 
 def watch(sandbox: server.Sandbox, path: str, **query: str) -> list[dict[str, Any]]:
@@ -44,13 +45,13 @@ def test_watch_without_version_lists_then_follows(sandbox: server.Sandbox) -> No
     thread.join()
     seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
     assert seen == [("ADDED", "old"), ("ADDED", "new"), ("DELETED", "old")]
-    assert events[0]["object"]["kind"] == "ConfigMap"
+    assert events[0]["object"]["kind"] == "Secret"
 
 
 def test_watch_from_resource_version(sandbox: server.Sandbox) -> None:
     api = Api(sandbox.url)
     _, first = api.post(CMS, configmap("a"))
-    api.patch(f"{CMS}/a", {"data": {"k": "2"}})
+    api.patch(f"{CMS}/a", {"data": {"k": "Mg=="}})
     api.post(CMS, configmap("b"))
     events = watch(
         sandbox, CMS, resourceVersion=first["metadata"]["resourceVersion"], timeoutSeconds="0.3"
@@ -68,7 +69,7 @@ def test_watch_selectors_turn_changes_into_added_and_deleted(sandbox: server.San
     _, obj = api.post(CMS, configmap("a", tier="db"))
     rv = obj["metadata"]["resourceVersion"]
     api.patch(f"{CMS}/a", {"metadata": {"labels": {"tier": "web"}}})
-    api.patch(f"{CMS}/a", {"data": {"k": "x"}})
+    api.patch(f"{CMS}/a", {"data": {"k": "eA=="}})
     api.patch(f"{CMS}/a", {"metadata": {"labels": {"tier": "db"}}})
     api.post(CMS, configmap("other", tier="db"))
     events = watch(sandbox, CMS, resourceVersion=rv, labelSelector="tier=web", timeoutSeconds="0.3")
@@ -88,7 +89,7 @@ def test_bookmarks(sandbox: server.Sandbox) -> None:
     )
     bookmarks = [e for e in events if e["type"] == "BOOKMARK"]
     assert bookmarks, events
-    assert bookmarks[0]["object"]["kind"] == "ConfigMap"
+    assert bookmarks[0]["object"]["kind"] == "Secret"
     assert bookmarks[0]["object"]["metadata"]["resourceVersion"] == current
     events = watch(
         sandbox,
@@ -119,7 +120,7 @@ def test_too_old_resource_version_is_410() -> None:
             api.post(CMS, configmap(f"c{i}"))
         history._max_history = 2  # shrink the history so the next writes compact it
         for i in range(3):
-            api.patch(f"{CMS}/c{i}", {"data": {"k": "2"}})
+            api.patch(f"{CMS}/c{i}", {"data": {"k": "Mg=="}})
         events = watch(sandbox, CMS, resourceVersion="2", timeoutSeconds="1")
     assert len(events) == 1 and events[0]["type"] == "ERROR"
     status = events[0]["object"]
@@ -131,7 +132,7 @@ def test_named_watch_path(sandbox: server.Sandbox) -> None:
     api = Api(sandbox.url)
     api.post(CMS, configmap("a"))
     api.post(CMS, configmap("b"))
-    events = watch(sandbox, "/api/v1/watch/namespaces/default/configmaps/b", timeoutSeconds="0.2")
+    events = watch(sandbox, "/api/v1/watch/namespaces/default/secrets/b", timeoutSeconds="0.2")
     assert [e["object"]["metadata"]["name"] for e in events] == ["b"]
 
 
@@ -156,7 +157,10 @@ def test_python_client_watch(sandbox: server.Sandbox, core: kubernetes.client.Co
     later(0.2, lambda: core.patch_namespaced_config_map("a", "default", {"data": {"k": "w"}}))
     seen = []
     for event in kubernetes.watch.Watch().stream(
-        core.list_namespaced_config_map, "default", timeout_seconds=1
+        core.list_namespaced_config_map,
+        "default",
+        timeout_seconds=1,
+        field_selector="metadata.name=a",
     ):
         seen.append((event["type"], event["object"].data["k"]))
     assert seen == [("ADDED", "v"), ("MODIFIED", "w")]

@@ -12,7 +12,17 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.sandbox import allocations, catalog, crds, kinds, objects, routing, status, store
+from strongroom.sandbox import (
+    allocations,
+    catalog,
+    controllers,
+    crds,
+    kinds,
+    objects,
+    routing,
+    status,
+    store,
+)
 
 Obj = dict[str, Any]
 
@@ -51,10 +61,12 @@ class Call:
 class Cluster:
     """Objects, resource types and allocations of one sandbox."""
 
-    def __init__(self, history: int = 20000) -> None:
+    def __init__(self, history: int = 20000, ca_pem: str = "") -> None:
+        """``ca_pem``: the CA certificate published in every namespace's kube-root-ca.crt."""
         self.store = store.Store(history=history)
         self.catalog = catalog.Catalog()
         self.allocator = allocations.Allocator()
+        self.controllers = controllers.Controllers(self.store, self.catalog, ca_pem)
         #: Set when a terminating object may be able to go; the lifecycle worker waits on it.
         self.wake = threading.Event()
         self.store.add_listener(self._on_event)
@@ -99,10 +111,13 @@ class Cluster:
         _, definitions = self.store.items(CRD_RESOURCE, None)
         for crd in definitions:
             crds.register(self.catalog, crd)
+        self.controllers.reindex()
         self.wake.set()
 
     def _on_event(self, event: store.Event) -> None:
         gr = event.group_resource
+        self.controllers.observe(event)
+        self.wake.set()
         if gr == SERVICES and event.type == store.DELETED and event.previous is not None:
             self.allocator.release(event.previous)
         if gr == CRD_RESOURCE:
@@ -110,8 +125,6 @@ class Cluster:
                 crds.unregister(self.catalog, event.obj)
             else:
                 crds.register(self.catalog, event.obj)
-        if objects.dig(event.obj, "metadata", "deletionTimestamp") or event.type == store.DELETED:
-            self.wake.set()
 
     def namespace_gate(self, rtype: catalog.ResourceType, namespace: str, name: str) -> None:
         """404 if ``namespace`` does not exist, 403 if it is terminating (for creates)."""

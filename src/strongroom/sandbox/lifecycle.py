@@ -68,12 +68,43 @@ def finish_if_released(c: cluster.Cluster, gr: GroupResource, obj: Obj) -> Obj |
 def sweep(c: cluster.Cluster) -> None:
     """Advance every terminating namespace and CRD as far as it can go now."""
     with c.store.lock:
+        collect_garbage(c)
         _, namespaces = c.store.items(cluster.NAMESPACES, None)
         for ns in [n for n in namespaces if n["metadata"].get("deletionTimestamp")]:
             _drain_namespace(c, ns)
         _, definitions = c.store.items(cluster.CRD_RESOURCE, None)
         for crd in [d for d in definitions if d["metadata"].get("deletionTimestamp")]:
             _drain_crd(c, crd)
+
+
+def collect_garbage(c: cluster.Cluster) -> None:
+    """Run the controllers until their queue is empty, deleting what they condemn."""
+    while True:
+        doomed = c.controllers.run()
+        if not doomed:
+            return
+        for gr, obj in doomed:
+            meta = obj["metadata"]
+            current = c.store.get(gr, meta.get("namespace") or "", meta["name"])
+            if current is not None and current["metadata"].get("uid") == meta.get("uid"):
+                request_deletion(c, gr, current)
+
+
+def orphan_dependents(c: cluster.Cluster, owner: Obj) -> None:
+    """Remove the owner references to ``owner`` from its dependents (propagationPolicy Orphan)."""
+    uid = owner["metadata"].get("uid")
+    for gr, namespace, name in c.controllers.dependents_of(str(uid)):
+        dependent = c.store.get(gr, namespace, name)
+        if dependent is None:
+            continue
+        new = dict(dependent)
+        refs = [
+            r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
+        ]
+        new["metadata"] = dict(dependent["metadata"], ownerReferences=refs)
+        if not refs:
+            del new["metadata"]["ownerReferences"]
+        c.store.put(gr, new)
 
 
 def _drain_namespace(c: cluster.Cluster, ns: Obj) -> None:

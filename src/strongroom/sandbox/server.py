@@ -111,7 +111,6 @@ class Sandbox:
         self._requested_port = port
         self._token = token
         self._state_dir = pathlib.Path(state_dir) if state_dir is not None else None
-        self._cluster = cluster.Cluster()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._worker: lifecycle.Worker | None = None
@@ -119,6 +118,8 @@ class Sandbox:
         self._port: int | None = None
         use_tls = token is not None if tls is None else tls
         self._identity = tls_module.self_signed() if use_tls else None
+        authority = self._identity or tls_module.self_signed("strongroom-sandbox-ca")
+        self._cluster = cluster.Cluster(ca_pem=authority.certificate_pem.decode())
 
     @property
     def port(self) -> int:
@@ -152,6 +153,7 @@ class Sandbox:
             loaded = self._persister.load()
         if not loaded:
             self._cluster.seed()
+        lifecycle.sweep(self._cluster)
         try:
             self._server = _HTTPServer(
                 (self._host, self._requested_port), self._cluster, self._token

@@ -121,6 +121,16 @@ class Store:
                 self._sorted[(gr, namespace)] = cached
             return self._rv, cached
 
+    def all_objects(self) -> list[tuple[GroupResource, str, Obj]]:
+        """Every stored object with its group/resource and namespace."""
+        with self.lock:
+            return [
+                (gr, ns, obj)
+                for gr, buckets in self._objects.items()
+                for ns, bucket in buckets.items()
+                for obj in bucket.values()
+            ]
+
     def count_in(self, gr: GroupResource, namespace: str) -> int:
         with self.lock:
             return len(self._objects.get(gr, {}).get(namespace, {}))

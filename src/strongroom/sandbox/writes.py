@@ -301,6 +301,9 @@ def delete(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
             )
         if call.dry_run:
             return 200, objects.with_type(old, rtype)
+        policy = options.get("propagationPolicy") or call.query.get("propagationPolicy")
+        if policy == "Orphan" or options.get("orphanDependents") is True:
+            lifecycle.orphan_dependents(c, old)
         obj, _ = lifecycle.request_deletion(c, rtype.group_resource, old)
         return 200, objects.with_type(obj, rtype)
 
