@@ -11,6 +11,7 @@ import http.server
 import json
 import logging
 import urllib.parse
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import yaml
@@ -24,6 +25,7 @@ from strongroom.sandbox import (
     reads,
     routing,
     status,
+    tables,
     watch,
     writes,
 )
@@ -176,9 +178,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         route = call.route
         if method == "GET":
             if route.legacy_watch or call.query.get("watch", "") in ("1", "true"):
-                self._stream(watch.Watch(c, call))
+                convert = None
+                if tables.wants_table(self.headers.get("Accept", "")):
+                    convert = tables.event_converter(
+                        c, call.rtype, call.query.get("includeObject", "")
+                    )
+                self._stream(watch.Watch(c, call), convert)
                 return
             result = reads.get(c, call) if route.name else reads.list_objects(c, call)
+            if route.subresource is None and tables.wants_table(self.headers.get("Accept", "")):
+                include = call.query.get("includeObject", "")
+                result = (result[0], tables.answer(c, call.rtype, result[1], include))
         elif method == "POST":
             result = writes.create(c, call)
         elif method == "PUT":
@@ -205,7 +215,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, stream: watch.Watch) -> None:
+    def _stream(self, stream: watch.Watch, convert: Callable[[bytes], bytes] | None = None) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -213,6 +223,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
         def write(data: bytes) -> None:
+            if convert is not None:
+                data = convert(data)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 
