@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox import kubectl_runner
+from tests.sandbox import kubectl_manifests, kubectl_runner
 
 
 @pytest.fixture
@@ -94,12 +94,12 @@ def test_chunked_get_requests_several_pages(kubectl: kubectl_runner.Kubectl) -> 
 
 
 def test_raw_limit_and_continue(kubectl: kubectl_runner.Kubectl) -> None:
-    docs = [namespace("raw")] + [configmap("raw", f"r{i}") for i in range(5)]
+    docs = [namespace("raw")] + [configmap("raw", f"r{i}", set="raw") for i in range(5)]
     kubectl.apply(docs)
     seen: list[str] = []
     token = ""
     for _ in range(5):
-        path = "/api/v1/namespaces/raw/configmaps?limit=2"
+        path = "/api/v1/namespaces/raw/configmaps?limit=2&labelSelector=set%3Draw"
         if token:
             path += f"&continue={token}"
         page = json.loads(kubectl.ok("get", "--raw", path).out)
@@ -164,3 +164,44 @@ def test_describe_pod_and_deployment(kubectl: kubectl_runner.Kubectl) -> None:
     assert re.search(r"^Selector:\s+app=api$", deploy_text, re.M)
     assert re.search(r"^Replicas:\s+3 desired", deploy_text, re.M)
     assert re.search(r"Image:\s+ghcr.io/example/api:2.1", deploy_text)
+
+
+def header(text: str) -> list[str]:
+    return re.split(r"\s{2,}", text.splitlines()[0].strip())
+
+
+def test_get_prints_the_server_side_columns(kubectl: kubectl_runner.Kubectl) -> None:
+    kubectl.apply([namespace("cols"), pod("cols"), deployment("cols"), configmap("cols", "cfg")])
+    assert header(kubectl.ok("get", "deployments", "-n", "cols").out) == [
+        "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"
+    ]  # fmt: skip
+    wide = kubectl.ok("get", "deployments", "-n", "cols", "-o", "wide").out
+    assert header(wide)[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert re.search(r"^api\s+0/3\s+0\s+0\s+\d+s\s+api\s+ghcr.io/example/api:2.1\s+app=api$",
+                     wide.splitlines()[1])  # fmt: skip
+    pods = kubectl.ok("get", "pods", "-A").out
+    assert header(pods) == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert re.search(r"^cols\s+api-0\s+0/1\s+Pending\s+0\s+\d+s$", pods, re.M)
+    configmaps = kubectl.ok("get", "cm", "cfg", "-n", "cols", "--show-labels").out
+    assert header(configmaps) == ["NAME", "DATA", "AGE", "LABELS"]
+    services = kubectl.ok("get", "svc", "-n", "default").out
+    assert header(services) == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    assert re.search(r"^kubernetes\s+ClusterIP\s+[\d.]+\s+<none>\s+443/TCP\s+\d+s$", services, re.M)
+
+
+def test_custom_resource_columns_come_from_the_crd(kubectl: kubectl_runner.Kubectl) -> None:
+    crd = kubectl_manifests.widget_crd()
+    crd["spec"]["versions"][0]["additionalPrinterColumns"] = [
+        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+        {"name": "Colour", "type": "string", "jsonPath": ".spec.colour", "priority": 1},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ]
+    kubectl.apply([crd, namespace("cr-cols")])
+    kubectl.ok("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}")
+    kubectl.apply([kubectl_manifests.widget("cr-cols", "w", 7, "teal")])
+    plain = kubectl.ok("get", "widgets", "-n", "cr-cols").out
+    assert header(plain) == ["NAME", "SIZE", "AGE"]
+    assert re.search(r"^w\s+7\s+\d+s$", plain, re.M)
+    assert header(kubectl.ok("get", "widgets", "-n", "cr-cols", "-o", "wide").out) == [
+        "NAME", "SIZE", "COLOUR", "AGE"
+    ]  # fmt: skip
