@@ -227,7 +227,7 @@ def test_streams_20k_items_from_the_writer_in_bounded_memory() -> None:
 
 def pax_entry(records: bytes, name: str = CM, body: bytes = b"{}") -> bytes:
     """A tar with the version, then ``name`` preceded by a hand-made pax header."""
-    pax_header = tarformat._ustar(b"././@PaxHeader", len(records), 0, b"x")
+    pax_header = tarformat.ustar_header(b"././@PaxHeader", len(records), 0, b"x")
     header = tarformat.entry_header(name, len(body), 0)
     return (
         raw_tar()[:1024]

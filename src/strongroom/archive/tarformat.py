@@ -44,7 +44,8 @@ def _octal(value: int, width: int) -> bytes:
     return b"%0*o\0" % (width - 1, value)
 
 
-def _ustar(name: bytes, size: int, mtime: int, typeflag: bytes) -> bytes:
+def ustar_header(name: bytes, size: int, mtime: int, typeflag: bytes) -> bytes:
+    """One ustar header block with the archive's fixed mode, owner and checksum."""
     head = b"".join(
         (
             name.ljust(_NAME_LEN, b"\0"),
@@ -80,10 +81,10 @@ def entry_header(path: str, size: int, mtime: int) -> bytes:
     if size >= _SIZE_LIMIT:
         records.append(_pax_record("size", str(size)))
     if not records:
-        return _ustar(raw, size, mtime, b"0")
+        return ustar_header(raw, size, mtime, b"0")
     pax = b"".join(records)
-    pax_header = _ustar(PAX_NAME.encode(), len(pax), mtime, PAX_TYPE)
-    header = _ustar(raw, min(size, _SIZE_LIMIT - 1), mtime, b"0")
+    pax_header = ustar_header(PAX_NAME.encode(), len(pax), mtime, PAX_TYPE)
+    header = ustar_header(raw, min(size, _SIZE_LIMIT - 1), mtime, b"0")
     return pax_header + pax + block_padding(len(pax)) + header
 
 
