@@ -1,0 +1,236 @@
+"""Running a restore: a backup of a repository into a cluster (Velero's restore algorithm).
+
+::
+
+    outcome = restorer.run(kube, repo, spec, clock=clock.SystemClock())
+
+1. The backup is loaded and **authenticated whole** (``Backup.verify``: every object's digest,
+   binding and AEAD) before anything else; an integrity failure raises and the cluster is
+   not touched.
+2. The planning pass reads the archive once more (any malformed content raises here, still
+   before the cluster is touched) and returns the plan (:mod:`planner`).
+3. A dry run stops here: each planned item is compared with the cluster (``create``,
+   ``exists-identical``, ``exists-different``) and nothing is written, to the cluster or the
+   repository.
+4. Otherwise the restore's name is claimed in the repository, then CRDs are restored and
+   waited for until Established, discovery is refreshed, and every other item follows in
+   priority order, bodies read back batch by batch (:func:`planner.batches`).
+5. The log, results and resource list are stored beside the backup and the restore's
+   manifest is committed with its phase: ``Completed``, ``PartiallyFailed`` (any error) or
+   ``Failed``. A fatal error (the API server unreachable, the archive changed under the run)
+   is recorded as ``Failed`` and then raised again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from strongroom import clock as clock_mod
+from strongroom.archive import compress, reader
+from strongroom.engine import logs, results
+from strongroom.engine.restore import items, namespaces, ordering, outcome, planner, sanitize, spec
+from strongroom.engine.restore.actions import registry
+from strongroom.kube import client
+from strongroom.kube import errors as kube_errors
+from strongroom.repository import backups
+from strongroom.repository import repo as repo_mod
+
+DEFAULT_RESOURCE_TIMEOUT = 600.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgressEvent:
+    """One item done: ``done`` of ``total``, what it was and what it got."""
+
+    done: int
+    total: int
+    item: str
+    action: str
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def run(
+    kube: client.Client,
+    repo: repo_mod.Repository,
+    restore: spec.RestoreSpec,
+    *,
+    clock: clock_mod.Clock,
+    progress: Progress | None = None,
+    actions: registry.Registry | None = None,
+    batch_bytes: int = planner.DEFAULT_BATCH_BYTES,
+    resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT,
+) -> outcome.Outcome:
+    """Restore ``restore.backup_name`` into the cluster of ``kube`` (module docstring)."""
+    started = clock.now()
+    backup = repo.backup(restore.backup_name)
+    backup.verify()
+    actions = actions or registry.default()
+    plan = planner.plan(
+        reader.iter_items(backup.open("archive")), restore, kube.discovery.resources(), actions
+    )
+    state = _Run(kube, backup, restore, plan, actions, clock, progress, batch_bytes)
+    if restore.dry_run:
+        state.execute(resource_timeout)
+        return state.outcome()
+    writer = repo.begin_restore(backup, restore.name)
+    try:
+        state.execute(resource_timeout)
+    except BaseException as exc:
+        state.log.error(f"restore failed: {exc}")
+        try:
+            _store(writer, state, started, clock, failure=str(exc) or type(exc).__name__)
+        except Exception:
+            writer.abort()  # the repository itself failed: leave no half-written restore
+        raise
+    _store(writer, state, started, clock)
+    return state.outcome()
+
+
+class _Run:
+    def __init__(
+        self,
+        kube: client.Client,
+        backup: backups.Backup,
+        restore: spec.RestoreSpec,
+        plan: planner.Plan,
+        actions: registry.Registry,
+        clock: clock_mod.Clock,
+        progress: Progress | None,
+        batch_bytes: int,
+    ) -> None:
+        self.kube, self.backup, self.restore, self.plan = kube, backup, restore, plan
+        self.progress = progress
+        self.batch_bytes = batch_bytes
+        self.results = results.Results()
+        self.log = logs.RunLog(clock, results=self.results)
+        self.resources = outcome.ResourceList()
+        self.done = 0
+        self.failed = False
+        context = planner.action_context(restore, plan.keys())
+        labels = sanitize.restore_labels(restore.backup_name, restore.name)
+        ensurer = namespaces.Ensurer(
+            kube,
+            backed_up=plan.namespace_objects,
+            context=context,
+            labels=labels,
+            log=self.log,
+            resources=self.resources,
+            clock=clock,
+        )
+        self.items = items.ItemRestorer(
+            kube,
+            restore,
+            actions,
+            context,
+            ensurer,
+            self.log,
+            self.resources,
+            coming=frozenset(p.key.name for p in plan.crds),
+        )
+
+    def execute(self, resource_timeout: float) -> None:
+        self.log.info(
+            f"restoring {self.plan.total} items of backup {self.restore.backup_name}",
+            restore=self.restore.name,
+            namespaces=",".join(self.plan.backup_namespaces) or None,
+        )
+        for problem in self.plan.problems:
+            self.log.error(problem.message, results.for_item(problem.key.namespace))
+        established = self._phase(self.plan.crds)
+        if established and not self.restore.dry_run:
+            for name in established:
+                self._wait_established(name, resource_timeout)
+            self.kube.discovery.refresh()
+        self._phase(self.plan.items)
+        self.log.info(f"restore done: {self.done} items processed")
+
+    def _phase(self, planned: tuple[planner.PlannedItem, ...]) -> list[str]:
+        changed: list[str] = []
+        for batch in planner.batches(planned, self.batch_bytes):
+            bodies = self._bodies(batch)
+            for item in batch:
+                action = self.items.restore_item(item, bodies.pop(item.entry.path))
+                if action in ("created", "updated"):
+                    changed.append(item.key.name)
+                self.done += 1
+                if self.progress is not None:
+                    self.progress(ProgressEvent(self.done, self.plan.total, str(item.key), action))
+        return changed
+
+    def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[str, bytes]:
+        """The bodies of ``batch`` from one more read of the (re-verified) archive."""
+        wanted = {p.entry.path for p in batch}
+        found: dict[str, bytes] = {}
+        for entry in reader.iter_items(self.backup.open("archive")):
+            if entry.path in wanted:
+                found[entry.path] = entry.body
+        return found
+
+    def _wait_established(self, name: str, timeout: float) -> None:
+        try:
+            self.kube.wait_for_condition(
+                ordering.CRDS, name, condition="Established", timeout=timeout
+            )
+        except kube_errors.ConditionTimeout as exc:
+            self.log.error(str(exc), results.CLUSTER)
+
+    def phase(self) -> outcome.Phase:
+        if self.failed:
+            return "Failed"
+        return "PartiallyFailed" if self.results.error_count else "Completed"
+
+    def outcome(self) -> outcome.Outcome:
+        doc = self.results.to_dict()
+        steps = tuple(self.items.steps)
+        counts: dict[str, int] = self.resources.counts
+        if self.restore.dry_run:
+            counts = {}
+            for step in steps:
+                counts[step.action] = counts.get(step.action, 0) + 1
+        return outcome.Outcome(
+            name=self.restore.name,
+            phase=self.phase(),
+            counts=counts,
+            warnings=doc["warnings"],
+            errors=doc["errors"],
+            resources=self.resources.to_dict(),
+            dry_run=self.restore.dry_run,
+            plan=steps,
+        )
+
+
+def _document(value: Any) -> list[bytes]:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return [compress.compress_document(text.encode("utf-8"))]
+
+
+def _store(
+    writer: backups.Writer,
+    state: _Run,
+    started: datetime.datetime,
+    clock: clock_mod.Clock,
+    *,
+    failure: str | None = None,
+) -> None:
+    """Store the run's outputs and commit its manifest (the phase Failed with ``failure``)."""
+    state.failed = failure is not None
+    status: dict[str, Any] = {
+        "phase": state.phase(),
+        "startTimestamp": clock_mod.rfc3339(started),
+        "completionTimestamp": clock_mod.rfc3339(clock.now()),
+        "progress": {"totalItems": state.plan.total, "itemsRestored": state.done},
+        "warnings": state.results.warning_count,
+        "errors": state.results.error_count,
+    }
+    if failure is not None:
+        status["failureReason"] = failure
+    writer.put("log", [compress.compress_document(state.log.render())])
+    writer.put("results", _document(state.results.to_dict()))
+    writer.put("resources", _document(state.resources.to_dict()))
+    writer.commit(state.restore.to_dict(), status)
