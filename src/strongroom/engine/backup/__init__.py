@@ -1,0 +1,1 @@
+"""Backups: what to collect, collecting it, and storing it in a repository."""

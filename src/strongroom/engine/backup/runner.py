@@ -1,0 +1,118 @@
+"""Run one backup: collect from the cluster, store encrypted objects, commit the manifest.
+
+::
+
+    outcome = runner.run(kube, repo, spec, clock=clock.SystemClock())
+
+The order of work (docs/format.md §2, §6): the API server's version is read first (an
+unreachable cluster fails before anything is written); then the repository claims the name
+(:class:`~strongroom.repository.errors.NameTaken` propagates, nothing is written); then the
+archive streams from the collector through the archive writer into storage; then the log,
+the results and the resource list; the manifest last.
+
+Phases: ``Completed``; ``PartiallyFailed`` when an error was logged (a list or GET failed);
+``Failed`` when collection could not go on for a Kubernetes-side reason (the backup is kept,
+as Velero keeps Failed backups, with ``failureReason``). Any other exception (storage, crypto,
+a bug) aborts: what was written is removed, and the exception propagates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Literal
+
+from strongroom import clock as clock_mod
+from strongroom.archive import compress, writer
+from strongroom.engine import logs, results
+from strongroom.engine.backup import collector
+from strongroom.engine.backup import spec as spec_mod
+from strongroom.kube import client
+from strongroom.repository import manifests, repo
+
+FORMAT_VERSION = "1.1.0"
+Phase = Literal["Completed", "PartiallyFailed", "Failed"]
+Progress = collector.Progress
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a backup run produced; ``manifest`` is the committed manifest."""
+
+    name: str
+    phase: Phase
+    items: int
+    warnings: int
+    errors: int
+    manifest: manifests.Manifest
+    failure_reason: str | None = None
+
+
+def _document(value: Any) -> list[bytes]:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return [compress.compress_document(data)]
+
+
+def _source_cluster(kube: client.Client) -> dict[str, str]:
+    version = kube.server_version()
+    return {"gitVersion": str(version.get("gitVersion", "")), "server": kube.cluster.server}
+
+
+def _phase(coll: collector.Collector, log: logs.RunLog) -> Phase:
+    if coll.failure is not None:
+        return "Failed"
+    return "PartiallyFailed" if log.errors else "Completed"
+
+
+def run(
+    kube: client.Client,
+    repository: repo.Repository,
+    spec: spec_mod.BackupSpec,
+    *,
+    clock: clock_mod.Clock,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Back up what ``spec`` selects from ``kube`` into ``repository``; see the module doc."""
+    source = _source_cluster(kube)
+    started = clock.now()
+    backup = repository.begin_backup(spec.name)
+    try:
+        found = results.Results()
+        log = logs.RunLog(clock, results=found)
+        log.info(f"backup {spec.name} started", cluster=source["gitVersion"])
+        coll = collector.Collector(kube, spec, log=log, progress=progress)
+        archive = writer.ArchiveWriter(mtime=started)
+        backup.put("archive", archive.iter_bytes(coll.items()))
+        phase = _phase(coll, log)
+        stats = archive.stats
+        log.info(f"backup {spec.name} finished: {phase}, {stats.items} items")
+        backup.put("log", [compress.compress_document(log.render())])
+        backup.put("results", _document(found.to_dict()))
+        backup.put("resources", _document(coll.resource_list()))
+        status: dict[str, Any] = {
+            "phase": phase,
+            "startTimestamp": clock_mod.rfc3339(started),
+            "completionTimestamp": clock_mod.rfc3339(clock.now()),
+            "expiration": clock_mod.rfc3339(started + spec.ttl),
+            "progress": {"totalItems": coll.count, "itemsBackedUp": stats.items},
+            "warnings": log.warnings,
+            "errors": log.errors,
+            "formatVersion": FORMAT_VERSION,
+            "version": 1,
+            "sourceCluster": source,
+        }
+        if coll.failure is not None:
+            status["failureReason"] = coll.failure
+        manifest = backup.commit(spec.to_dict(), status)
+    except BaseException:
+        backup.abort()
+        raise
+    return Outcome(
+        name=spec.name,
+        phase=phase,
+        items=stats.items,
+        warnings=log.warnings,
+        errors=log.errors,
+        manifest=manifest,
+        failure_reason=coll.failure,
+    )

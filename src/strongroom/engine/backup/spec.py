@@ -1,0 +1,167 @@
+"""What a backup is asked to collect: Velero's Backup spec, validated when it is built.
+
+Invalid input raises a :class:`SpecError` (a usage error, exit 2) naming the field, as Velero
+puts a backup into ``FailedValidation``: a malformed name, namespace pattern, selector or ttl,
+``labelSelector`` together with ``orLabelSelectors``, an include/exclude list with ``*`` among
+other names, ``*`` in an exclude list, or an entry both included and excluded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from typing import Any
+
+from strongroom import errors
+from strongroom.engine.backup import durations, globs, selectors
+
+DEFAULT_TTL = datetime.timedelta(hours=720)
+DEFAULT_LOCATION = "default"
+_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+class SpecError(errors.UsageError):
+    """A backup spec Velero would put in ``FailedValidation``."""
+
+
+def _check_lists(field: str, included: tuple[str, ...], excluded: tuple[str, ...]) -> None:
+    """Velero's ``ValidateIncludesExcludes``."""
+    if len(set(included)) > 1 and "*" in included:
+        raise SpecError(f"included{field}: either '*' alone or a list of names")
+    if "*" in excluded:
+        raise SpecError(f"excluded{field}: cannot contain '*'")
+    both = sorted(set(included) & set(excluded))
+    if both:
+        raise SpecError(f"{both[0]!r} is both included and excluded ({field.lower()})")
+    for name in (*included, *excluded):
+        if not name.strip():
+            raise SpecError(f"included/excluded{field}: an empty name")
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupSpec:
+    """A validated backup request; lists are tuples, ``include_cluster_resources`` None = auto."""
+
+    name: str
+    included_namespaces: tuple[str, ...] = ()
+    excluded_namespaces: tuple[str, ...] = ()
+    included_resources: tuple[str, ...] = ()
+    excluded_resources: tuple[str, ...] = ()
+    label_selector: str | None = None
+    or_label_selectors: tuple[str, ...] = ()
+    include_cluster_resources: bool | None = None
+    ttl: datetime.timedelta = DEFAULT_TTL
+    storage_location: str = DEFAULT_LOCATION
+
+    def __post_init__(self) -> None:
+        for field in (
+            "included_namespaces",
+            "excluded_namespaces",
+            "included_resources",
+            "excluded_resources",
+            "or_label_selectors",
+        ):
+            value = getattr(self, field)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise SpecError(f"{field}: a list of strings")
+            object.__setattr__(self, field, tuple(value))
+        if len(self.name) > 253 or not _NAME_RE.fullmatch(self.name):
+            raise SpecError(
+                f"backup name {self.name!r}: at most 253 lowercase letters, digits, '-' or '.', "
+                "starting and ending with a letter or digit"
+            )
+        _check_lists("Namespaces", self.included_namespaces, self.excluded_namespaces)
+        for pattern in (*self.included_namespaces, *self.excluded_namespaces):
+            if pattern != "*":
+                globs.compile_pattern(pattern)
+        _check_lists("Resources", self.included_resources, self.excluded_resources)
+        if self.label_selector is not None and self.or_label_selectors:
+            raise SpecError("labelSelector and orLabelSelectors cannot be used together")
+        for text in self.selector_texts():
+            _velero_selector(text)
+        if self.ttl < datetime.timedelta(0):
+            raise SpecError(f"ttl {durations.to_string(self.ttl)}: must not be negative")
+        if not self.storage_location.strip():
+            raise SpecError("storage location: an empty name")
+
+    @classmethod
+    def with_ttl_text(cls, name: str, ttl: str, **fields: Any) -> BackupSpec:
+        """A spec whose ttl is given as a Go duration (``720h``, ``1h30m``)."""
+        return cls(name, ttl=durations.parse(ttl, "ttl"), **fields)
+
+    def selector_texts(self) -> tuple[str, ...]:
+        """The selectors as given: the label selector, or each OR selector."""
+        if self.label_selector is not None:
+            return (self.label_selector,)
+        return self.or_label_selectors
+
+    def server_selectors(self) -> tuple[str | None, ...]:
+        """One canonical selector string per list to run (None: no selector at all)."""
+        texts = self.selector_texts()
+        if not texts:
+            return (None,)
+        return tuple(str(selectors.parse(t)) or None for t in texts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's ``spec``: Velero's Backup spec field names and shapes."""
+        spec: dict[str, Any] = {
+            "includedNamespaces": list(self.included_namespaces),
+            "excludedNamespaces": list(self.excluded_namespaces),
+            "includedResources": list(self.included_resources),
+            "excludedResources": list(self.excluded_resources),
+            "includeClusterResources": self.include_cluster_resources,
+            "ttl": durations.to_string(self.ttl),
+            "storageLocation": self.storage_location,
+        }
+        if self.label_selector is not None:
+            spec["labelSelector"] = _velero_selector(self.label_selector)
+        if self.or_label_selectors:
+            spec["orLabelSelectors"] = [_velero_selector(t) for t in self.or_label_selectors]
+        return spec
+
+
+def _velero_selector(text: str) -> dict[str, Any]:
+    """``metav1.LabelSelector`` of ``text``, as Velero's ``--selector`` flag builds it.
+
+    Equalities become ``matchLabels`` (as ``In`` expressions when a key repeats, so nothing is
+    lost), ``!=`` a ``NotIn``; ``>`` and ``<`` have no LabelSelector form and are refused.
+    """
+    parsed = selectors.parse(text)
+    equal_keys = [
+        r.key
+        for r in parsed.requirements
+        if r.op in (selectors.Op.EQUALS, selectors.Op.DOUBLE_EQUALS)
+    ]
+    labels: dict[str, str] = {}
+    expressions: list[dict[str, Any]] = []
+    for req in parsed.requirements:
+        if req.op in (selectors.Op.GREATER, selectors.Op.LESS):
+            raise SpecError(f"label selector {text!r}: '>' and '<' are not allowed in a backup")
+        if req.op in (selectors.Op.EQUALS, selectors.Op.DOUBLE_EQUALS):
+            if equal_keys.count(req.key) == 1:
+                labels[req.key] = req.values[0]
+                continue
+            expressions.append({"key": req.key, "operator": "In", "values": list(req.values)})
+        else:
+            expressions.append(_expression(req))
+    out: dict[str, Any] = {}
+    if labels:
+        out["matchLabels"] = labels
+    if expressions:
+        out["matchExpressions"] = expressions
+    return out
+
+
+def _expression(req: selectors.Requirement) -> dict[str, Any]:
+    operator = {
+        selectors.Op.NOT_EQUALS: "NotIn",
+        selectors.Op.IN: "In",
+        selectors.Op.NOT_IN: "NotIn",
+        selectors.Op.EXISTS: "Exists",
+        selectors.Op.NOT_EXISTS: "DoesNotExist",
+    }[req.op]
+    expression: dict[str, Any] = {"key": req.key, "operator": operator}
+    if req.values:
+        expression["values"] = list(req.values)
+    return expression
