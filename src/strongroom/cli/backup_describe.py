@@ -13,7 +13,7 @@ def _list(values: Any, default: str = "*") -> str:
     return ", ".join(str(v) for v in values) if values else default
 
 
-def _results_lines(results: Any) -> list[tuple[str, str]]:
+def results_lines(results: Any) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for severity in ("errors", "warnings"):
         section = (results or {}).get(severity) or {}
@@ -58,7 +58,7 @@ def describe(name: str, details: bool, storage_location: str | None) -> None:
         ("Warnings", str(status.get("warnings", 0))),
         ("Errors", str(status.get("errors", 0))),
     ]
-    pairs += _results_lines(backup_view.read_document(backup, "results"))
+    pairs += results_lines(backup_view.read_document(backup, "results"))
     output.emit_fields(pairs)
     if details:
         click.echo("\nResource list:")

@@ -58,11 +58,29 @@ def age(text: str, now: datetime.datetime) -> str:
     return f"{int(seconds)}s"
 
 
+def label_selector_text(selector: Any) -> str:
+    """A ``metav1.LabelSelector`` as kubectl's ``-l`` text (``app=web,tier in (a,b)``)."""
+    if isinstance(selector, str):
+        return selector
+    if not isinstance(selector, dict):
+        return ""
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, operator = expr.get("key", ""), expr.get("operator", "")
+        values = ",".join(expr.get("values") or [])
+        parts.append(
+            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}.get(
+                operator, f"!{key}"
+            )
+        )
+    return ",".join(parts)
+
+
 def selector(spec: dict[str, Any]) -> str:
     if spec.get("labelSelector"):
-        return str(spec["labelSelector"])
+        return label_selector_text(spec["labelSelector"])
     ors = spec.get("orLabelSelectors") or []
-    return " or ".join(str(s) for s in ors) if ors else "<none>"
+    return " or ".join(label_selector_text(s) for s in ors) if ors else "<none>"
 
 
 def _count(status: dict[str, Any], key: str) -> str:

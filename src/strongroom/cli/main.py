@@ -30,6 +30,10 @@ from strongroom.cli import (
     location_delete,
     location_describe,
     location_get,
+    restore_create,
+    restore_describe,
+    restore_get,
+    restore_logs,
     sandbox_serve,
     version,
 )
@@ -113,6 +117,17 @@ backup.add_command(backup_describe.describe)
 backup.add_command(backup_logs.logs)
 backup.add_command(backup_download.download)
 backup.add_command(backup_delete.delete)
+
+
+@cli.group()
+def restore() -> None:
+    """Restores: bring a backup back, into this cluster or another."""
+
+
+restore.add_command(restore_create.create)
+restore.add_command(restore_get.get)
+restore.add_command(restore_describe.describe)
+restore.add_command(restore_logs.logs)
 
 cli.add_command(version.version)
 cli.add_command(demo.demo)

@@ -1,0 +1,85 @@
+"""``strongroom restore create``: bring a backup back, into this or another cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from strongroom import clock, errors
+from strongroom.cli import config, context, flags, output, progress, session
+from strongroom.engine.restore import restorer
+from strongroom.engine.restore import spec as restore_spec
+
+
+class PartiallyFailed(errors.StrongroomError):
+    exit_code = errors.ExitCode.PARTIALLY_FAILED
+
+
+class RestoreFailed(errors.StrongroomError):
+    pass
+
+
+def _default_name(backup: str) -> str:
+    return f"{backup}-{clock.SystemClock().now().strftime('%Y%m%d%H%M%S')}"[:63].strip("-")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--from-backup", "backup_name", required=True, help="The backup to restore.")
+@click.option("--namespace-mappings", default="", help="Restore namespace a as b: a:b,c:d.")
+@click.option(
+    "--existing-resource-policy",
+    type=click.Choice(["none", "update"]),
+    default="none",
+    help="What to do with objects that already exist and differ.",
+)
+@click.option("--preserve-nodeports", is_flag=True, help="Keep the node ports of services.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@flags.selection
+@context.output_option
+def create(name: str | None, **opts: Any) -> None:
+    """Restore backup --from-backup as restore NAME (default: BACKUP-<timestamp>)."""
+    name = name or _default_name(opts["backup_name"])
+    config.check_name("restore", name)
+    dry_run = bool(opts["dry_run"])
+    spec = restore_spec.RestoreSpec(
+        name=name,
+        backup_name=opts["backup_name"],
+        namespace_mappings=restore_spec.parse_namespace_mappings(opts["namespace_mappings"]),
+        existing_resource_policy="update"
+        if opts["existing_resource_policy"] == "update"
+        else "none",
+        preserve_node_ports=bool(opts["preserve_nodeports"]),
+        dry_run=dry_run,
+        **flags.selection_fields(opts),
+    )
+    _, repo = session.open_repository(opts["storage_location"])
+    with (
+        session.kube() as kube,
+        progress.Reporter(f"Restoring {name}", enabled=opts["wait"]) as bar,
+    ):
+        result = restorer.run(
+            kube, repo, spec, clock=clock.SystemClock(),
+            progress=lambda e: bar.update(e.done, e.total, e.item),
+        )  # fmt: skip
+    settings = context.settings()
+    if dry_run:
+        if settings.output is context.OutputFormat.TABLE:
+            for step in result.plan:
+                click.echo(str(step))
+            click.echo(f"Dry run of restore {name}: {len(result.plan)} items; nothing was changed.")
+        else:
+            output.emit_documents(
+                [{"kind": "RestorePlan", "name": name, "steps": [vars(s) for s in result.plan]}],
+                as_list=False, columns=(), rows=(),
+            )  # fmt: skip
+        return
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items() if v)
+    click.echo(f'Restore "{name}" {result.phase}: {counts or "nothing to do"}.')
+    if result.phase == "PartiallyFailed":
+        raise PartiallyFailed(
+            f"restore {name} partially failed: see 'strongroom restore describe {name}'"
+        )
+    if result.phase == "Failed":
+        raise RestoreFailed(f"restore {name} failed: see 'strongroom restore logs {name}'")
