@@ -55,8 +55,9 @@ def make_items(count: int, size: int, seed: int = 7) -> list[writer.Item]:
     items = []
     for i in range(count):
         namespace = f"team-{i % 40}"
-        metadata = {
-            "name": f"app-{i}-config",
+        name = f"app-{i}-config"
+        metadata: dict[str, object] = {
+            "name": name,
             "namespace": namespace,
             "uid": f"{rng.getrandbits(128):032x}",
             "resourceVersion": str(rng.randrange(10**6, 10**7)),
@@ -79,7 +80,7 @@ def make_items(count: int, size: int, seed: int = 7) -> list[writer.Item]:
             }
             resource = "configmaps"
         raw = json.dumps(body, separators=(",", ":")).encode()
-        items.append(writer.Item(resource, namespace, metadata["name"], raw, i % 10 == 0))
+        items.append(writer.Item(resource, namespace, name, raw, i % 10 == 0))
     return items
 
 
