@@ -68,3 +68,23 @@ def test_namespace_status_subresource(sandbox: server.Sandbox) -> None:
     api.post("/api/v1/namespaces", namespace("x"))
     code, ns = api.get("/api/v1/namespaces/x/status")
     assert code == 200 and ns["metadata"]["name"] == "x"
+
+
+def test_finalize_subresource_releases_a_stuck_namespace(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    body = namespace("stuck")
+    body["spec"] = {"finalizers": ["kubernetes", "example.com/never"]}
+    api.post("/api/v1/namespaces", body)
+    _, ns = api.get("/api/v1/namespaces/stuck")
+    assert ns["spec"]["finalizers"] == ["kubernetes"], "create sets the namespace finalizers"
+    cm = configmap("held", "stuck")
+    cm["metadata"]["finalizers"] = ["example.com/keep"]
+    api.post("/api/v1/namespaces/stuck/configmaps", cm)
+    api.delete("/api/v1/namespaces/stuck")
+    time.sleep(0.1)
+    assert api.get("/api/v1/namespaces/stuck")[1]["status"]["phase"] == "Terminating"
+    _, ns = api.get("/api/v1/namespaces/stuck")
+    ns["spec"]["finalizers"] = []
+    code, _ = api.put("/api/v1/namespaces/stuck/finalize", ns)
+    assert code == 200
+    eventually(lambda: api.get("/api/v1/namespaces/stuck")[0] == 404)

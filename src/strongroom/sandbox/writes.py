@@ -240,6 +240,11 @@ def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj
             new.pop("status", None)
         else:
             new["status"] = status_part
+    elif call.route.subresource == "finalize":
+        finalizers = objects.dig(new, "spec", "finalizers") or []
+        new = objects.deep(old)
+        new["apiVersion"], new["kind"] = rtype.group_version, rtype.kind
+        new.setdefault("spec", {})["finalizers"] = finalizers
     else:
         kinds.carry_over(rtype, old, new)
     meta = objects.meta(new)
