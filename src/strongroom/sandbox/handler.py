@@ -46,6 +46,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """One connection; each request is answered like a Kubernetes API server would."""
 
     protocol_version = "HTTP/1.1"
+    #: Headers and body go out in separate writes: without TCP_NODELAY every keep-alive
+    #: response waits out the client's delayed ACK (about 40 ms on Linux).
+    disable_nagle_algorithm = True
     server_version = "strongroom-sandbox"
     sys_version = ""
 
