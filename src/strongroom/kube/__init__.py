@@ -8,6 +8,7 @@ Modules (import the module, not its names)::
     discovery    APIResource and the served-resource catalogue (refreshable)
     listing      list_many: several lists concurrently, memory bounded
     bodies       TypedDicts of raw objects, ListPage, WatchEvent
+    wire         decoding list and watch responses into bodies
     ratelimit    TokenBucket (client-side QPS/burst) and the Clock protocol
     retry        RetryPolicy: what is retried, with which backoff
     errors       the KubeError tree, rooted in strongroom.errors

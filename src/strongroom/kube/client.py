@@ -16,7 +16,6 @@ client library's model classes are never built. All errors are
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeVar
@@ -30,6 +29,7 @@ from strongroom.kube import (
     errors,
     ratelimit,
     retry,
+    wire,
 )
 
 T = TypeVar("T")
@@ -167,7 +167,7 @@ class Client:
         while True:
             page_query = [*query, ("continue", token)] if token else query
             body = self.request("GET", path, query=page_query, idempotent=True)
-            page = _list_page(res, namespace, body)
+            page = wire.list_page(res, namespace, body)
             yield page
             token = page.continue_token
             if not token:
@@ -341,7 +341,7 @@ class Client:
             idempotent=True,
         )
         for line in lines:
-            yield _watch_event(path, line)
+            yield wire.watch_event(path, line)
 
     def wait_for_condition(
         self,
@@ -380,44 +380,3 @@ def _write_query(dry_run: bool, field_manager: str) -> list[tuple[str, str]]:
     if dry_run:
         query.append(("dryRun", "All"))
     return query
-
-
-def _list_page(res: discovery.APIResource, namespace: str | None, body: Any) -> bodies.ListPage:
-    if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
-        raise errors.ServerError(f"list {res.group_resource}: not a list body", status=200)
-    meta = body.get("metadata") or {}
-    items: list[bodies.KubeObject] = body.get("items") or []
-    for item in items:
-        if "kind" not in item:
-            item["kind"] = res.kind
-        if "apiVersion" not in item:
-            item["apiVersion"] = res.api_version
-    remaining = meta.get("remainingItemCount")
-    return bodies.ListPage(
-        resource=res.group_resource,
-        namespace=namespace,
-        items=items,
-        resource_version=bodies.ResourceVersion(str(meta.get("resourceVersion") or "")),
-        continue_token=str(meta.get("continue") or ""),
-        remaining=remaining if isinstance(remaining, int) else None,
-    )
-
-
-def _watch_event(path: str, line: bytes) -> bodies.WatchEvent:
-    try:
-        doc = json.loads(line)
-        kind, obj = doc["type"], doc["object"]
-    except (ValueError, KeyError, TypeError):
-        raise errors.ServerError(f"watch {path}: malformed event", status=200) from None
-    if kind == "ERROR":
-        status = obj if isinstance(obj, dict) else {}
-        code = int(status.get("code") or 500)
-        reason = str(status.get("reason") or "")
-        message = errors.trim(str(status.get("message") or ""))
-        raise errors.for_status(code, reason)(
-            f"watch {path}: {code} {reason}: {message}",
-            status=code,
-            reason=reason,
-            api_message=message,
-        )
-    return bodies.WatchEvent(type=kind, object=obj)
