@@ -201,22 +201,22 @@ class Collector:
         parsed = [selectors.parse(t) for t in self._spec.selector_texts()]
         nsfilter = self._filters.namespaces
         try:
-            found = list(self._kube.list(res, limit=self._page_size))
+            for ns in self._kube.list(res, limit=self._page_size):
+                name = ns.get("metadata", {}).get("name", "")
+                labels = ns.get("metadata", {}).get("labels")
+                if not nsfilter.should_include(name):
+                    continue
+                if (
+                    not parsed
+                    or any(s.matches(labels) for s in parsed)
+                    or nsfilter.literally_included(name)
+                    or name in self._item_namespaces
+                ):
+                    yield from self._take(res, ns)
+        except kube_errors.ApiUnreachable as exc:
+            raise _Fatal(f"the API server became unreachable: {exc}") from exc
         except kube_errors.KubeError as exc:
             self._log.error(f"cannot list namespaces: {exc}", results.CLUSTER)
-            return
-        for ns in found:
-            name = ns.get("metadata", {}).get("name", "")
-            labels = ns.get("metadata", {}).get("labels")
-            if not nsfilter.should_include(name):
-                continue
-            if (
-                not parsed
-                or any(s.matches(labels) for s in parsed)
-                or nsfilter.literally_included(name)
-                or name in self._item_namespaces
-            ):
-                yield from self._take(res, ns)
 
     # -- one item ---------------------------------------------------------------------------
 

@@ -1,0 +1,184 @@
+"""The backup spec: validation as Velero's FailedValidation, Go durations, the manifest form."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from strongroom import errors
+from strongroom.engine.backup import durations, globs, spec
+
+
+def test_defaults_and_manifest_form() -> None:
+    s = spec.BackupSpec("nightly")
+    assert s.ttl == datetime.timedelta(hours=720)
+    assert s.to_dict() == {
+        "includedNamespaces": [],
+        "excludedNamespaces": [],
+        "includedResources": [],
+        "excludedResources": [],
+        "includeClusterResources": None,
+        "ttl": "720h0m0s",
+        "storageLocation": "default",
+    }
+    assert s.server_selectors() == (None,)
+
+
+def test_lists_become_tuples_and_selectors_take_velero_shape() -> None:
+    s = spec.BackupSpec(
+        "b",
+        included_namespaces=["shop*"],  # type: ignore[arg-type]
+        label_selector="app=web,tier in (db,web),!legacy,env!=prod,a=1,a=2",
+        include_cluster_resources=True,
+        ttl=datetime.timedelta(minutes=90),
+        storage_location="s3-eu",
+    )
+    assert s.included_namespaces == ("shop*",)
+    assert s.server_selectors() == ("a=1,a=2,app=web,env!=prod,!legacy,tier in (db,web)",)
+    doc = s.to_dict()
+    assert doc["ttl"] == "1h30m0s" and doc["storageLocation"] == "s3-eu"
+    assert doc["includeClusterResources"] is True
+    assert doc["labelSelector"] == {
+        "matchLabels": {"app": "web"},
+        "matchExpressions": [
+            {"key": "a", "operator": "In", "values": ["1"]},
+            {"key": "a", "operator": "In", "values": ["2"]},
+            {"key": "env", "operator": "NotIn", "values": ["prod"]},
+            {"key": "legacy", "operator": "DoesNotExist"},
+            {"key": "tier", "operator": "In", "values": ["db", "web"]},
+        ],
+    }
+    ors = spec.BackupSpec("b", or_label_selectors=("app=web", "tier"))
+    assert ors.server_selectors() == ("app=web", "tier")
+    assert ors.to_dict()["orLabelSelectors"] == [
+        {"matchLabels": {"app": "web"}},
+        {"matchExpressions": [{"key": "tier", "operator": "Exists"}]},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"label_selector": "a=b", "or_label_selectors": ("c=d",)}, "cannot be used together"),
+        ({"label_selector": "a in (b"}, "label selector"),
+        ({"or_label_selectors": ("ok=1", "bad=(")}, "label selector"),
+        ({"label_selector": "replicas>3"}, "not allowed in a backup"),
+        ({"included_namespaces": ("*", "shop")}, "'*' alone"),
+        ({"excluded_namespaces": ("*",)}, "cannot contain '*'"),
+        ({"included_namespaces": ("shop",), "excluded_namespaces": ("shop",)}, "both"),
+        ({"included_resources": ("pods",), "excluded_resources": ("pods",)}, "both"),
+        ({"excluded_resources": ("*",)}, "cannot contain '*'"),
+        ({"included_namespaces": ("Shop",)}, "namespace pattern"),
+        ({"included_namespaces": ("shop[",)}, "unclosed"),
+        ({"excluded_namespaces": ("a]",)}, "without '['"),
+        ({"included_namespaces": ("x" * 64,)}, "namespace pattern"),
+        ({"included_resources": ("",)}, "empty name"),
+        ({"ttl": datetime.timedelta(seconds=-1)}, "negative"),
+        ({"storage_location": " "}, "storage location"),
+        ({"included_namespaces": "shop"}, "list of strings"),
+    ],
+)
+def test_refused_specs(fields: dict[str, object], fragment: str) -> None:
+    with pytest.raises(errors.UsageError, match=".*") as info:
+        spec.BackupSpec("b", **fields)  # type: ignore[arg-type]
+    assert fragment in str(info.value)
+    assert info.value.exit_code == errors.ExitCode.USAGE
+
+
+@pytest.mark.parametrize("name", ["", "Nightly", "-a", "a_b", "x" * 254, "a..b"])
+def test_refused_names(name: str) -> None:
+    with pytest.raises(spec.SpecError, match="backup name"):
+        spec.BackupSpec(name)
+
+
+def test_ttl_from_text() -> None:
+    assert spec.BackupSpec.with_ttl_text("b", "1h30m").ttl == datetime.timedelta(minutes=90)
+    with pytest.raises(durations.DurationError, match="ttl '3 days'"):
+        spec.BackupSpec.with_ttl_text("b", "3 days")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("720h", datetime.timedelta(hours=720)),
+        ("30m", datetime.timedelta(minutes=30)),
+        ("1h30m", datetime.timedelta(minutes=90)),
+        ("1.5h", datetime.timedelta(minutes=90)),
+        (".5m", datetime.timedelta(seconds=30)),
+        ("90s", datetime.timedelta(seconds=90)),
+        ("1m500ms", datetime.timedelta(seconds=60.5)),
+        ("2us", datetime.timedelta(microseconds=2)),
+        ("3µs", datetime.timedelta(microseconds=3)),
+        ("+5m", datetime.timedelta(minutes=5)),
+        ("0", datetime.timedelta(0)),
+        ("-0", datetime.timedelta(0)),
+    ],
+)
+def test_go_durations(text: str, expected: datetime.timedelta) -> None:
+    assert durations.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "5", "h", ".h", "1d", "5 m", "1h 2m", "-5m", "-", "1e3s", "5M", "9999999h"]
+)
+def test_bad_go_durations(text: str) -> None:
+    with pytest.raises(durations.DurationError):
+        durations.parse(text)
+
+
+@given(st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=10**5)))
+def test_duration_string_round_trips(value: datetime.timedelta) -> None:
+    text = durations.to_string(value)
+    assert durations.parse(text) == value
+
+
+@given(st.text(max_size=20))
+def test_duration_parser_raises_only_usage_errors(text: str) -> None:
+    try:
+        value = durations.parse(text)
+    except durations.DurationError:
+        return
+    assert value >= datetime.timedelta(0)
+
+
+def test_go_duration_strings() -> None:
+    assert durations.to_string(datetime.timedelta(hours=720)) == "720h0m0s"
+    assert durations.to_string(datetime.timedelta(seconds=45)) == "45s"
+    assert durations.to_string(datetime.timedelta(milliseconds=1500)) == "1.5s"
+    assert durations.to_string(datetime.timedelta(milliseconds=250)) == "250ms"
+    assert durations.to_string(datetime.timedelta(0)) == "0s"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matching", "other"),
+    [
+        ("shop", ["shop"], ["shop-dev", "sho"]),
+        ("shop*", ["shop", "shop-dev"], ["myshop"]),
+        ("*-dev", ["shop-dev", "-dev"], ["dev", "shop-dev2"]),
+        ("s?op", ["shop", "stop"], ["sop", "shhop"]),
+        ("[bs]log", ["blog", "slog"], ["clog"]),
+        ("[!b]log", ["clog"], ["blog"]),
+        ("team-[a-c]", ["team-a", "team-c"], ["team-d"]),
+    ],
+)
+def test_namespace_globs(pattern: str, matching: list[str], other: list[str]) -> None:
+    compiled = globs.compile_pattern(pattern)
+    assert all(compiled.matches(n) for n in matching)
+    assert not any(compiled.matches(n) for n in other)
+    assert compiled.literal == (pattern == "shop")
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab-*?[]!^z09.")), max_size=12))
+def test_glob_compiler_raises_only_usage_errors(text: str) -> None:
+    try:
+        compiled = globs.compile_pattern(text)
+    except globs.PatternError:
+        return
+    if "[" not in text:
+        assert compiled.matches(text.replace("*", "ab").replace("?", "z"))
+        assert compiled.matches(text.replace("*", "").replace("?", "0"))
+        if "*" not in text:
+            assert not compiled.matches(text + "a")
