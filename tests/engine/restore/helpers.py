@@ -38,9 +38,8 @@ def backup_from(
             ns = meta.get("namespace") if res.namespaced else None
             if res.namespaced and wanted is not None and ns not in wanted:
                 continue
-            if not res.namespaced and res.name == "namespaces" and wanted is not None:
-                if meta.get("name") not in wanted:
-                    continue
+            if res.name == "namespaces" and wanted is not None and meta.get("name") not in wanted:
+                continue
             items.append(_item(res.group_resource, ns, dict(obj)))
     for group_resource, ns, obj in extra:
         items.append(_item(group_resource, ns, obj))

@@ -82,7 +82,7 @@ class Plan:
     def total(self) -> int:
         return len(self.crds) + len(self.items)
 
-    def keys(self) -> frozenset[base.ItemKey]:
+    def planned_keys(self) -> frozenset[base.ItemKey]:
         return frozenset(p.key for p in (*self.crds, *self.items))
 
 

@@ -112,7 +112,7 @@ class _Run:
         self.resources = outcome.ResourceList()
         self.done = 0
         self.failed = False
-        context = planner.action_context(restore, plan.keys())
+        context = planner.action_context(restore, plan.planned_keys())
         labels = sanitize.restore_labels(restore.backup_name, restore.name)
         ensurer = namespaces.Ensurer(
             kube,

@@ -1,0 +1,338 @@
+"""The planner: Velero's restore order, the selection rules and additional items (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from strongroom.archive import layout, reader
+from strongroom.engine.restore import errors, ordering, planner, spec
+from strongroom.engine.restore.actions import base, registry
+from strongroom.kube import discovery
+
+Obj = dict[str, Any]
+
+SERVED = (
+    discovery.APIResource("configmaps", "", "v1", "ConfigMap", True, short_names=("cm",)),
+    discovery.APIResource("pods", "", "v1", "Pod", True, short_names=("po",)),
+    discovery.APIResource("persistentvolumeclaims", "", "v1", "PersistentVolumeClaim", True),
+    discovery.APIResource("persistentvolumes", "", "v1", "PersistentVolume", False),
+    discovery.APIResource("namespaces", "", "v1", "Namespace", False, short_names=("ns",)),
+    discovery.APIResource("secrets", "", "v1", "Secret", True),
+    discovery.APIResource("nodes", "", "v1", "Node", False, short_names=("no",)),
+    discovery.APIResource("deployments", "apps", "v1", "Deployment", True, short_names=("deploy",)),
+    discovery.APIResource("storageclasses", "storage.k8s.io", "v1", "StorageClass", False),
+)
+
+
+def read_item(
+    group_resource: str, namespace: str | None, name: str, **extra: Any
+) -> reader.ReadItem:
+    obj: Obj = {"apiVersion": "v1", "kind": "X", "metadata": {"name": name}, **extra}
+    if namespace is not None:
+        obj["metadata"]["namespace"] = namespace
+    path = layout.item_path(group_resource, namespace, name)
+    return reader.ReadItem(path, layout.parse_item_path(path), json.dumps(obj).encode())
+
+
+def plan_of(items: Iterable[reader.ReadItem], **fields: Any) -> planner.Plan:
+    restore = spec.RestoreSpec(name="r", backup_name="b", **fields)
+    version = reader.ReadItem(layout.VERSION_PATH, None, b"1.1.0\n")
+    return planner.plan([version, *items], restore, SERVED, registry.default())
+
+
+def keys(plan: planner.Plan) -> list[tuple[str, str | None, str]]:
+    return [(p.key.group_resource, p.key.namespace, p.key.name) for p in (*plan.crds, *plan.items)]
+
+
+def test_velero_priorities_verbatim() -> None:
+    assert ordering.HIGH[:3] == ("customresourcedefinitions", "namespaces", "storageclasses")
+    assert "volumesnapshotclass.snapshot.storage.k8s.io" in ordering.HIGH
+    assert ordering.HIGH[-4:] == (
+        "replicasets.apps",
+        "clusterclasses.cluster.x-k8s.io",
+        "endpoints",
+        "services",
+    )
+    assert len(ordering.HIGH) == 23 and len(ordering.LOW) == 5
+
+
+@pytest.mark.parametrize(
+    ("unordered", "expected"),
+    [
+        (
+            ["services", "pods", "configmaps", "namespaces", "persistentvolumes"],
+            ["namespaces", "persistentvolumes", "configmaps", "pods", "services"],
+        ),
+        (
+            ["deployments.apps", "widgets.example.com", "clusters.cluster.x-k8s.io", "endpoints"],
+            ["endpoints", "deployments.apps", "widgets.example.com", "clusters.cluster.x-k8s.io"],
+        ),
+        (
+            [
+                "rolebindings.rbac.authorization.k8s.io",
+                "roles.rbac.authorization.k8s.io",
+                "clusterroles.rbac.authorization.k8s.io",
+                "clusterrolebindings.rbac.authorization.k8s.io",
+                "serviceaccounts",
+            ],
+            [
+                "clusterroles.rbac.authorization.k8s.io",
+                "roles.rbac.authorization.k8s.io",
+                "serviceaccounts",
+                "clusterrolebindings.rbac.authorization.k8s.io",
+                "rolebindings.rbac.authorization.k8s.io",
+            ],
+        ),
+        (
+            [
+                "packageinstalls.packaging.carvel.dev",
+                "apps.kappctrl.k14s.io",
+                "storageclasses.storage.k8s.io",
+                "priorityclasses.scheduling.k8s.io",
+                "limitranges",
+                "replicasets.apps",
+                "secrets",
+                "persistentvolumeclaims",
+                "customresourcedefinitions.apiextensions.k8s.io",
+            ],
+            [
+                "customresourcedefinitions.apiextensions.k8s.io",
+                "storageclasses.storage.k8s.io",
+                "persistentvolumeclaims",
+                "secrets",
+                "limitranges",
+                "priorityclasses.scheduling.k8s.io",
+                "replicasets.apps",
+                "apps.kappctrl.k14s.io",
+                "packageinstalls.packaging.carvel.dev",
+            ],
+        ),
+    ],
+)
+def test_resource_order(unordered: list[str], expected: list[str]) -> None:
+    assert ordering.ordered(set(unordered)) == expected
+
+
+def test_plan_puts_crds_first_then_priorities_then_names() -> None:
+    plan = plan_of(
+        [
+            read_item("widgets.example.com", "shop", "w"),
+            read_item("configmaps", "shop", "b"),
+            read_item("configmaps", "alpha", "z"),
+            read_item(
+                "customresourcedefinitions.apiextensions.k8s.io", None, "widgets.example.com"
+            ),
+            read_item("namespaces", None, "shop"),
+            read_item("configmaps", "shop", "a"),
+            read_item("deployments.apps", "shop", "d"),
+        ]
+    )
+    assert [p.key.name for p in plan.crds] == ["widgets.example.com"]
+    assert keys(plan)[1:] == [
+        ("namespaces", None, "shop"),
+        ("configmaps", "alpha", "z"),
+        ("configmaps", "shop", "a"),
+        ("configmaps", "shop", "b"),
+        ("deployments.apps", "shop", "d"),
+        ("widgets.example.com", "shop", "w"),
+    ]
+    assert plan.backup_namespaces == ("alpha", "shop")
+    assert plan.total == 7
+
+
+BACKUP = [
+    read_item("namespaces", None, "shop", metadata={"name": "shop", "labels": {"app": "web"}}),
+    read_item("namespaces", None, "tools"),
+    read_item(
+        "configmaps",
+        "shop",
+        "web",
+        metadata={"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+    ),
+    read_item(
+        "configmaps",
+        "shop",
+        "db",
+        metadata={"name": "db", "namespace": "shop", "labels": {"app": "db"}},
+    ),
+    read_item("configmaps", "tools", "ci"),
+    read_item("configmaps", "web-1", "x"),
+    read_item("secrets", "shop", "s"),
+    read_item("storageclasses.storage.k8s.io", None, "fast"),
+    read_item("nodes", None, "node-1"),
+    read_item("events", "shop", "e1"),
+    read_item("backups.strongroom.io", "strongroom", "nightly"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {},
+            {
+                "ns/shop",
+                "ns/tools",
+                "shop/web",
+                "shop/db",
+                "tools/ci",
+                "web-1/x",
+                "shop/s",
+                "sc/fast",
+            },
+        ),
+        ({"included_namespaces": ("shop",)}, {"ns/shop", "shop/web", "shop/db", "shop/s"}),
+        ({"included_namespaces": ("web-*", "t?ols")}, {"ns/tools", "tools/ci", "web-1/x"}),
+        ({"excluded_namespaces": ("shop",)}, {"ns/tools", "tools/ci", "web-1/x"}),
+        (
+            {"included_namespaces": ("shop",), "include_cluster_resources": True},
+            {"ns/shop", "shop/web", "shop/db", "shop/s", "sc/fast"},
+        ),
+        (
+            {"include_cluster_resources": False},
+            {"ns/shop", "ns/tools", "shop/web", "shop/db", "tools/ci", "web-1/x", "shop/s"},
+        ),
+        ({"included_resources": ("cm",)}, {"shop/web", "shop/db", "tools/ci", "web-1/x"}),
+        (
+            {
+                "included_resources": ("configmaps", "secrets"),
+                "excluded_namespaces": ("tools", "web-1"),
+            },
+            {"shop/web", "shop/db", "shop/s"},
+        ),
+        ({"excluded_resources": ("configmaps", "namespaces")}, {"shop/s", "sc/fast"}),
+        ({"included_resources": ("StorageClass",)}, {"sc/fast"}),
+        ({"label_selector": "app=web"}, {"ns/shop", "shop/web"}),
+        ({"label_selector": "app"}, {"ns/shop", "shop/web", "shop/db"}),
+        ({"or_label_selectors": ("app=db", "app=web")}, {"ns/shop", "shop/web", "shop/db"}),
+        ({"label_selector": "app!=web", "included_namespaces": ("shop",)}, {"shop/db", "shop/s"}),
+    ],
+)
+def test_selection(fields: dict[str, Any], expected: set[str]) -> None:
+    short = {"namespaces": "ns", "storageclasses.storage.k8s.io": "sc"}
+    found = {
+        f"{short[p.key.group_resource]}/{p.key.name}"
+        if p.key.namespace is None
+        else f"{p.key.namespace}/{p.key.name}"
+        for p in plan_of(BACKUP, **fields).items
+    }
+    assert found == expected
+
+
+def test_nodes_events_and_own_resources_never_planned() -> None:
+    planned = {p.key.group_resource for p in plan_of(BACKUP, include_cluster_resources=True).items}
+    assert not planned & {"nodes", "events", "backups.strongroom.io"}
+
+
+def test_explicitly_included_non_restorable_resource_is_refused() -> None:
+    with pytest.raises(errors.NonRestorableError):
+        plan_of(BACKUP, included_resources=("configmaps", "No"))
+
+
+def test_namespace_mapping_sets_target_namespaces() -> None:
+    plan = plan_of(BACKUP, included_namespaces=("shop",), namespace_mappings={"shop": "shop-2"})
+    targets = {(p.key.namespace, p.target_namespace) for p in plan.items if p.key.namespace}
+    assert targets == {("shop", "shop-2")}
+    assert set(plan.namespace_objects) == {"shop", "tools"}
+
+
+def pod_with_claim() -> list[reader.ReadItem]:
+    return [
+        read_item(
+            "pods",
+            "shop",
+            "web",
+            metadata={"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+            spec={
+                "priorityClassName": "high",
+                "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}],
+            },
+        ),
+        read_item("persistentvolumeclaims", "shop", "data", spec={"volumeName": "pv-1"}),
+        read_item("persistentvolumes", None, "pv-1"),
+        read_item("priorityclasses.scheduling.k8s.io", None, "high"),
+        read_item("persistentvolumes", None, "pv-unrelated"),
+        read_item(
+            "widgets.example.com",
+            "shop",
+            "w",
+            metadata={"name": "w", "namespace": "shop", "labels": {"app": "web"}},
+        ),
+        read_item("customresourcedefinitions.apiextensions.k8s.io", None, "widgets.example.com"),
+        read_item("customresourcedefinitions.apiextensions.k8s.io", None, "gadgets.example.com"),
+    ]
+
+
+def test_additional_items_are_pulled_in_transitively() -> None:
+    plan = plan_of(pod_with_claim(), label_selector="app=web", included_namespaces=("shop",))
+    assert set(keys(plan)) == {
+        ("customresourcedefinitions.apiextensions.k8s.io", None, "widgets.example.com"),
+        ("persistentvolumes", None, "pv-1"),
+        ("persistentvolumeclaims", "shop", "data"),
+        ("priorityclasses.scheduling.k8s.io", None, "high"),
+        ("pods", "shop", "web"),
+        ("widgets.example.com", "shop", "w"),
+    }
+    pulled = {p.key.name for p in (*plan.crds, *plan.items) if p.pulled_in}
+    assert pulled == {"widgets.example.com", "pv-1", "data", "high"}
+    assert base.ItemKey("persistentvolumes", None, "pv-1") in plan.planned_keys()
+
+
+def test_additional_items_respect_exclusions() -> None:
+    plan = plan_of(
+        pod_with_claim(),
+        label_selector="app=web",
+        include_cluster_resources=False,
+        excluded_resources=("persistentvolumeclaims",),
+    )
+    assert set(keys(plan)) == {("pods", "shop", "web"), ("widgets.example.com", "shop", "w")}
+
+
+def test_skipped_items_pull_nothing_in() -> None:
+    items = pod_with_claim()
+    items[0] = read_item(
+        "pods",
+        "shop",
+        "web",
+        spec={"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]},
+        status={"phase": "Succeeded"},
+    )
+    plan = plan_of(items, included_resources=("pods",))
+    assert keys(plan) == [("pods", "shop", "web")]
+
+
+def test_entries_that_are_not_json_objects_are_problems() -> None:
+    path = layout.item_path("configmaps", "shop", "bad")
+    bad = reader.ReadItem(path, layout.parse_item_path(path), b"[1, 2]")
+    plan = plan_of([bad, read_item("configmaps", "shop", "good")])
+    assert keys(plan) == [("configmaps", "shop", "good")]
+    assert [p.key.name for p in plan.problems] == ["bad"]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "budget", "expected"),
+    [
+        ([10, 10, 10], 100, [3]),
+        ([10, 10, 10], 20, [2, 1]),
+        ([50, 10, 60, 5], 60, [2, 1, 1]),
+        ([100, 1], 10, [1, 1]),
+        ([], 10, []),
+    ],
+)
+def test_batches(sizes: list[int], budget: int, expected: list[int]) -> None:
+    items = [
+        planner.PlannedItem(
+            planner.Entry(
+                base.ItemKey("configmaps", "n", str(i)), f"p{i}", size, "v1", "ConfigMap"
+            ),
+            "n",
+        )
+        for i, size in enumerate(sizes)
+    ]
+    found = planner.batches(items, budget)
+    assert [len(b) for b in found] == expected
+    assert [p for b in found for p in b] == items
