@@ -214,11 +214,6 @@ class _LabelParser:
 
     @staticmethod
     def _checked(key: str, operator: str, values: tuple[str, ...]) -> Requirement:
-        if operator in ("in", "notin") and not values:
-            raise SelectorError(
-                f"invalid requirement {key!r}: for 'in', 'notin' operators, values set can't be "
-                "empty"
-            )
         if operator in ("gt", "lt") and not re.fullmatch(r"[-+]?\d+", values[0]):
             raise SelectorError(
                 f"invalid requirement {key!r}: for 'Gt', 'Lt' operators, the value must be an "
