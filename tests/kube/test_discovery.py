@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from strongroom.kube import client, discovery, errors
 from tests.kube.conftest import crd
@@ -89,3 +91,41 @@ def test_crd_appears_after_refresh_and_goes_after_deletion(kube: client.Client) 
     kube.discovery.refresh()
     with pytest.raises(errors.UnknownResource):
         kube.discovery.find("widgets.example.com")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+group_entries = st.fixed_dictionaries(
+    {},
+    optional={"name": json_values, "preferredVersion": json_values, "versions": json_values},
+)
+resource_entries = st.fixed_dictionaries(
+    {"name": st.text(max_size=8)},
+    optional={
+        "kind": json_values,
+        "namespaced": json_values,
+        "verbs": json_values,
+        "shortNames": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=json_values | st.fixed_dictionaries({"groups": json_values | st.lists(group_entries)}))
+def test_any_group_list_gives_well_formed_targets(doc: object) -> None:
+    for group, version, path in discovery.group_targets(doc):
+        assert group and version and path == f"/apis/{group}/{version}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    doc=json_values | st.fixed_dictionaries({"resources": json_values | st.lists(resource_entries)})
+)
+def test_any_resource_list_gives_top_level_resources(doc: object) -> None:
+    for res in discovery.resources_from("g", "v1", doc):
+        assert "/" not in res.name and all(isinstance(v, str) for v in res.verbs)

@@ -144,3 +144,13 @@ def test_read_timeout_is_unreachable(proxy: FaultProxy) -> None:
         with pytest.raises(errors.ApiUnreachable) as info:
             kube.get_path("/version")
     assert info.value.request_sent
+
+
+def test_a_group_whose_discovery_fails_is_left_out_and_named(proxy: FaultProxy) -> None:
+    with via(proxy) as kube:
+        proxy.faults.append(Fault("GET", "/apis/apps/v1", status=503, times=100))
+        snapshot = kube.discovery.snapshot()
+    assert snapshot.failed_groups == ("apps",)
+    served = {r.group_resource for r in snapshot.resources}
+    assert "configmaps" in served and "jobs.batch" in served
+    assert not any(gr.endswith(".apps") for gr in served)

@@ -115,15 +115,9 @@ class Discovery:
         return found
 
     def _fetch(self) -> Snapshot:
-        core = _as_dict(self._getter.get_path("/api"))
-        versions = core.get("versions") or ["v1"]
-        targets = [("", str(versions[0]), f"/api/{versions[0]}")]
-        for group in _as_dict(self._getter.get_path("/apis")).get("groups") or []:
-            preferred = (group.get("preferredVersion") or {}).get("version") or (
-                (group.get("versions") or [{}])[0].get("version")
-            )
-            if preferred:
-                targets.append((group["name"], preferred, f"/apis/{group['name']}/{preferred}"))
+        core_versions = _strs(_as_dict(self._getter.get_path("/api")).get("versions")) or ("v1",)
+        targets = [("", core_versions[0], f"/api/{core_versions[0]}")]
+        targets += group_targets(self._getter.get_path("/apis"))
         results: list[APIResource] = []
         failed: list[str] = []
         with futures.ThreadPoolExecutor(DISCOVERY_WORKERS) as pool:
@@ -143,16 +137,45 @@ class Discovery:
             if not group:
                 raise
             return None
-        return [parse_resource(group, version, raw) for raw in _top_level(body)]
+        return resources_from(group, version, body)
+
+
+def group_targets(group_list: Any) -> list[tuple[str, str, str]]:
+    """(group, preferred version, path) for each group of an ``APIGroupList``."""
+    targets = []
+    groups = _as_dict(group_list).get("groups")
+    for group in groups if isinstance(groups, list) else []:
+        entry = _as_dict(group)
+        name = entry.get("name")
+        preferred = _as_dict(entry.get("preferredVersion")).get("version")
+        versions = entry.get("versions")
+        if not preferred and isinstance(versions, list) and versions:
+            preferred = _as_dict(versions[0]).get("version")
+        if isinstance(name, str) and name and isinstance(preferred, str) and preferred:
+            targets.append((name, preferred, f"/apis/{name}/{preferred}"))
+    return targets
 
 
 def _as_dict(body: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
 def _top_level(body: Any) -> list[dict[str, Any]]:
-    raw = body.get("resources") if isinstance(body, dict) else None
-    return [r for r in raw or [] if isinstance(r, dict) and "/" not in str(r.get("name", "/"))]
+    raw = _as_dict(body).get("resources")
+    return [
+        r
+        for r in (raw if isinstance(raw, list) else [])
+        if isinstance(r, dict) and isinstance(r.get("name"), str) and "/" not in r["name"]
+    ]
+
+
+def resources_from(group: str, version: str, resource_list: Any) -> list[APIResource]:
+    """The top-level resources (no subresources) of an ``APIResourceList``."""
+    return [parse_resource(group, version, raw) for raw in _top_level(resource_list)]
 
 
 def parse_resource(group: str, version: str, raw: dict[str, Any]) -> APIResource:
@@ -163,8 +186,8 @@ def parse_resource(group: str, version: str, raw: dict[str, Any]) -> APIResource
         version=str(raw.get("version") or version),
         kind=str(raw.get("kind", "")),
         namespaced=bool(raw.get("namespaced", False)),
-        verbs=tuple(str(v) for v in raw.get("verbs") or ()),
-        short_names=tuple(str(s) for s in raw.get("shortNames") or ()),
+        verbs=_strs(raw.get("verbs")),
+        short_names=_strs(raw.get("shortNames")),
         singular_name=str(raw.get("singularName") or ""),
     )
 
