@@ -9,17 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.sandbox import (
+    admission,
     cluster,
     crds,
     kinds,
-    knownfields,
     lifecycle,
     objects,
     patching,
     reads,
-    schema,
     status,
-    validation,
 )
 
 Obj = dict[str, Any]
@@ -67,67 +65,6 @@ def body_object(call: Call) -> Obj:
     return body
 
 
-_VALIDATION_MODES = ("Ignore", "Warn", "Strict")
-
-
-def check_fields(c: cluster.Cluster, call: Call, obj: Obj) -> None:
-    """Drop (and report per ``fieldValidation``) unknown fields; validate custom objects."""
-    mode = call.query.get("fieldValidation") or "Warn"
-    rtype = call.rtype
-    if mode not in _VALIDATION_MODES:
-        raise status.bad_request(
-            f"fieldValidation must be one of {', '.join(_VALIDATION_MODES)}, not {mode!r}"
-        )
-    unknown: list[str] = []
-    if rtype.custom:
-        crd = c.store.get(cluster.CRD_RESOURCE, "", f"{rtype.plural}.{rtype.group}")
-        spec = crds.version_schema(crd, rtype.version) if crd is not None else None
-        if spec is not None:
-            unknown = schema.prune(obj, spec)
-    else:
-        message = knownfields.message_of(rtype.group_version, rtype.kind)
-        if message is not None:
-            unknown = knownfields.drop_unknown(obj, message)
-    if unknown and mode == "Strict":
-        fields = ", ".join(f'unknown field "{p}"' for p in unknown)
-        raise status.bad_request(
-            f'{rtype.kind} in version "{rtype.version}" cannot be handled as a {rtype.kind}: '
-            f"strict decoding error: {fields}"
-        )
-    if mode == "Warn":
-        call.warnings.extend(f'unknown field "{p}"' for p in unknown)
-    if rtype.custom and spec is not None:
-        causes = schema.validate(obj, spec)
-        if causes:
-            name = str(obj["metadata"].get("name") or "")
-            raise status.invalid(rtype.group, rtype.kind, name, causes)
-
-
-def _check(rtype_call: Call, obj: Obj, old: Obj | None) -> None:
-    rtype = rtype_call.rtype
-    causes = validation.metadata_causes(
-        obj["metadata"], validation.name_rule(rtype.group, rtype.plural)
-    )
-    causes += kinds.validate(rtype, obj, old)
-    if rtype.group_resource == cluster.CRD_RESOURCE:
-        causes += crds.causes(obj)
-    if old is not None and old["metadata"].get("deletionTimestamp"):
-        added = set(obj["metadata"].get("finalizers") or []) - set(
-            old["metadata"].get("finalizers") or []
-        )
-        if added:
-            causes.append(
-                status.field(
-                    "metadata.finalizers",
-                    "Forbidden: no new finalizers can be added if the object is being deleted",
-                    "FieldValueForbidden",
-                )
-            )
-    if causes:
-        name = str(obj["metadata"].get("name") or "")
-        raise status.invalid(rtype.group, rtype.kind, name, causes)
-
-
 def create(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
     """POST on a collection: 201 with the stored object."""
     call.require("create")
@@ -147,8 +84,8 @@ def insert(c: cluster.Cluster, call: Call, obj: Obj) -> tuple[int, Obj]:
         meta.pop(key, None)
     if not meta.get("name") and meta.get("generateName"):
         meta["name"] = objects.generated_name(str(meta["generateName"]))
-    check_fields(c, call, obj)
-    _check(call, obj, None)
+    admission.check_fields(c, call, obj)
+    admission.check_object(call, obj, None)
     gr = rtype.group_resource
     with c.store.lock:
         if rtype.namespaced:
@@ -259,8 +196,8 @@ def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj
     meta["resourceVersion"] = old["metadata"]["resourceVersion"]
     if objects.has_generation(rtype, new) and objects.spec_part(new) != objects.spec_part(old):
         meta["generation"] = int(old["metadata"].get("generation") or 0) + 1
-    check_fields(c, call, new)
-    _check(call, new, old)
+    admission.check_fields(c, call, new)
+    admission.check_object(call, new, old)
     if gr == cluster.CRD_RESOURCE and call.route.subresource is None:
         crds.prepare(new, old)
     if new == old:
