@@ -139,3 +139,44 @@ def test_server_side_apply_takes_over_from_client_side_apply(
         "apply", "--server-side", "--field-manager=someone", "-f", "-", stdin=original
     )
     assert other.code == 1 and "conflict" in other.err.lower()
+
+
+def two_container_deployment(ns: str, containers: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "multi", "namespace": ns, "labels": {"app": "multi", "old": "yes"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "multi"}},
+            "template": {
+                "metadata": {"labels": {"app": "multi"}},
+                "spec": {"containers": containers},
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("server_side", [False, True], ids=["client-side", "server-side"])
+def test_reapply_removes_list_items_and_fields_the_manifest_dropped(
+    kubectl: kubectl_runner.Kubectl, server_side: bool
+) -> None:
+    flags = ["--server-side"] if server_side else []
+    ns = "lists-ssa" if server_side else "lists-csa"
+    app = {"name": "app", "image": "app:1", "env": [{"name": "A", "value": "1"},
+                                                     {"name": "B", "value": "2"}]}  # fmt: skip
+    proxy = {"name": "proxy", "image": "envoy:1", "ports": [{"containerPort": 9901}]}
+    kubectl.apply([kubectl_manifests.namespace(ns)])
+    kubectl.apply([two_container_deployment(ns, [app, proxy])], *flags)
+    # the manifest now drops the proxy container, env B and the "old" label, and adds a sidecar
+    app["env"] = [{"name": "A", "value": "1"}]
+    logger = {"name": "log", "image": "busybox:1"}
+    changed = two_container_deployment(ns, [logger, app])
+    changed["metadata"]["labels"] = {"app": "multi"}  # type: ignore[index]
+    kubectl.apply([changed], *flags)
+    live = kubectl.get("deployment", "multi", "-n", ns)
+    containers = live["spec"]["template"]["spec"]["containers"]
+    assert sorted(c["name"] for c in containers) == ["app", "log"]
+    if not server_side:  # $setElementOrder puts the containers in the manifest's order
+        assert [c["name"] for c in containers] == ["log", "app"]
+    assert next(c for c in containers if c["name"] == "app")["env"] == [{"name": "A", "value": "1"}]
+    assert live["metadata"]["labels"] == {"app": "multi"}
