@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import pathlib
@@ -12,10 +13,11 @@ from typing import Any
 import pytest
 
 from strongroom import clock
-from strongroom.archive import compress
+from strongroom.archive import compress, writer
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import age_x25519
-from strongroom.engine.backup import runner, spec
+from strongroom.engine import logs, results
+from strongroom.engine.backup import collector, runner, spec
 from strongroom.kube import client, retry
 from strongroom.repository import repo
 from strongroom.storage import factory
@@ -91,3 +93,38 @@ def configmap(name: str, namespace: str, **labels: str) -> dict[str, Any]:
 
 def namespace(name: str, **labels: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+@dataclasses.dataclass
+class Collected:
+    items: list[writer.Item]
+    results: results.Results
+    log: logs.RunLog
+    collector: collector.Collector
+
+    def names(self, group_resource: str) -> set[str]:
+        """``ns/name`` (or ``name``) of every item of ``group_resource`` collected."""
+        return {
+            f"{i.namespace}/{i.name}" if i.namespace else i.name
+            for i in self.items
+            if i.group_resource == group_resource
+        }
+
+    def namespaces(self, group_resource: str = "configmaps") -> set[str]:
+        return {
+            i.namespace for i in self.items if i.group_resource == group_resource and i.namespace
+        }
+
+    @property
+    def resources(self) -> set[str]:
+        return {i.group_resource for i in self.items}
+
+
+def collect(kube: client.Client, **fields: Any) -> Collected:
+    """Run the collector alone (no repository) for a spec named ``b``."""
+    found = results.Results()
+    log = logs.RunLog(clock.SystemClock(), results=found)
+    coll = collector.Collector(kube, spec.BackupSpec("b", **fields), log=log)
+    items = list(coll.items())
+    assert len({(i.group_resource, i.namespace, i.name) for i in items}) == len(items)
+    return Collected(items, found, log, coll)
