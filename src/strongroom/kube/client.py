@@ -290,7 +290,11 @@ class Client:
         grace_period_seconds: int | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        """DELETE an object; returns the deleted object or a Status (the server decides)."""
+        """DELETE an object; returns the deleted object or a Status (the server decides).
+
+        Retried like a read; if a retried attempt finds the object already gone (the first
+        one landed but its answer was lost), that surfaces as NotFound.
+        """
         res = self.resource(resource)
         query: list[tuple[str, str]] = []
         if propagation:
