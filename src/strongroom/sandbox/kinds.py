@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from strongroom.sandbox import catalog, objects, status
+from strongroom.sandbox import catalog, objects, status, workloads
 
 Obj = dict[str, Any]
 Cause = status.Cause
@@ -65,6 +65,8 @@ def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
         fold_string_data(obj)
     elif key in _WORKLOADS and key != ("apps", "daemonsets"):
         obj.setdefault("spec", {}).setdefault("replicas", 1)
+    elif key == ("batch", "jobs"):
+        workloads.prepare_job(obj)
 
 
 def fold_string_data(secret: Obj) -> None:
@@ -182,6 +184,12 @@ def validate(rtype: catalog.ResourceType, obj: Obj, old: Obj | None) -> list[Cau
         causes += _pvc_causes(obj, old)
     elif key in _WORKLOADS:
         causes += _workload_causes(obj, old)
+        if key == ("apps", "statefulsets") and old is not None:
+            causes += workloads.statefulset_causes(obj, old)
+    elif key == ("", "pods") and old is not None:
+        causes += workloads.pod_causes(obj, old)
+    elif key == ("batch", "jobs"):
+        causes += workloads.job_causes(obj, old)
     elif key == ("storage.k8s.io", "storageclasses") and old is not None:
         causes += _unchanged(obj, old, ("provisioner",), ("parameters",), ("reclaimPolicy",))
     return causes
