@@ -18,6 +18,7 @@ import click
 import strongroom
 from strongroom import errors
 from strongroom.cli import (
+    backup_create,
     backup_delete,
     backup_describe,
     backup_download,
@@ -112,6 +113,7 @@ def backup() -> None:
     """Backups: create, list, inspect, download and delete them."""
 
 
+backup.add_command(backup_create.create)
 backup.add_command(backup_get.get)
 backup.add_command(backup_describe.describe)
 backup.add_command(backup_logs.logs)
