@@ -247,11 +247,16 @@ class Collector:
         self.count += 1
         self._progress.update(self.count, gr)
         refs = related.direct(gr, obj)
-        if gr == related.SERVICE_ACCOUNTS and ns:
-            refs += self._rbac.for_account(ns, name)
         del obj, body
         for each in refs:
             yield from self._related(each)
+        if gr == related.SERVICE_ACCOUNTS and ns:
+            for binding, role in self._rbac.for_account(ns, name):
+                yield from self._related(binding)
+                if role is not None and self._is_taken(
+                    binding.group_resource, binding.namespace, binding.name
+                ):
+                    yield from self._related(role)
 
     def _related(self, ref: related.Ref, *, quiet_missing: bool = False) -> Iterator[writer.Item]:
         gr, ns = ref.group_resource, ref.namespace

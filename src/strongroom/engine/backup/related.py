@@ -3,7 +3,8 @@
 * a pod: the PersistentVolumeClaims its volumes mount and its PriorityClass;
 * a PersistentVolumeClaim: the PersistentVolume bound to it;
 * a ServiceAccount: the ClusterRoleBindings naming it as a subject and their ClusterRoles, and
-  the RoleBindings of its namespace naming it and their Roles (or ClusterRoles);
+  the RoleBindings of its namespace naming it and their Roles (or ClusterRoles); a role comes
+  only with a binding that was taken;
 * a custom object: its CustomResourceDefinition (the collector appends those at the end).
 
 :func:`direct` reads references from an object's body; :class:`RbacIndex` answers for service
@@ -108,32 +109,34 @@ class RbacIndex:
 
     def __init__(self, lister: Lister) -> None:
         self._lister = lister
-        self._cluster: dict[tuple[str, str], list[Ref]] | None = None
-        self._namespaced: dict[str, dict[str, list[Ref]]] = {}
+        self._cluster: dict[tuple[str, str], list[tuple[Ref, Ref | None]]] | None = None
+        self._namespaced: dict[str, dict[str, list[tuple[Ref, Ref | None]]]] = {}
 
     def _index(
         self, group_resource: str, binding_namespace: str | None
-    ) -> dict[tuple[str, str], list[Ref]]:
-        index: dict[tuple[str, str], list[Ref]] = {}
+    ) -> dict[tuple[str, str], list[tuple[Ref, Ref | None]]]:
+        index: dict[tuple[str, str], list[tuple[Ref, Ref | None]]] = {}
         for binding in self._lister(group_resource, binding_namespace):
             name = binding.get("metadata", {}).get("name")
-            role = _role_ref(binding, binding_namespace)
             if not name:
                 continue
-            refs = [Ref(group_resource, binding_namespace, name)] + ([role] if role else [])
+            pair = (
+                Ref(group_resource, binding_namespace, name),
+                _role_ref(binding, binding_namespace),
+            )
             for account in _accounts(binding, binding_namespace):
-                index.setdefault(account, []).extend(refs)
+                index.setdefault(account, []).append(pair)
         return index
 
-    def for_account(self, namespace: str, name: str) -> list[Ref]:
-        """Bindings naming ServiceAccount ``namespace/name``, each followed by its role."""
+    def for_account(self, namespace: str, name: str) -> list[tuple[Ref, Ref | None]]:
+        """(binding, its role) for every binding naming ServiceAccount ``namespace/name``."""
         if self._cluster is None:
             self._cluster = self._index(CLUSTER_ROLE_BINDINGS, None)
         if namespace not in self._namespaced:
             local = self._index(ROLE_BINDINGS, namespace)
             self._namespaced[namespace] = {
-                account_name: refs
-                for (account_ns, account_name), refs in local.items()
+                account_name: pairs
+                for (account_ns, account_name), pairs in local.items()
                 if account_ns == namespace
             }
         found = [
