@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import time
 from typing import Any
@@ -249,6 +250,22 @@ def test_scale_through_the_scale_subresource(kubectl: kubectl_runner.Kubectl) ->
     assert body["kind"] == "Scale" and body["apiVersion"] == "autoscaling/v1"
     assert body["spec"] == {"replicas": 5}
     assert body["status"]["selector"] == "app=api"
-    guarded = kubectl.run("scale", "deployment", "api", "-n", "scaling", "--current-replicas=2",
+    body["spec"]["replicas"] = 2
+    put = kubectl.ok("replace", "--raw", "/apis/apps/v1/namespaces/scaling/deployments/api/scale",
+                     "-f", "-", stdin=json.dumps(body))  # fmt: skip
+    assert put.json()["spec"]["replicas"] == 2
+    assert kubectl.get("deployment", "api", "-n", "scaling")["spec"]["replicas"] == 2
+    stale = json.dumps(body)
+    body = put.json()
+    body["spec"]["replicas"] = -1
+    negative = kubectl.run("replace", "--raw",
+                           "/apis/apps/v1/namespaces/scaling/deployments/api/scale", "-f", "-",
+                           stdin=json.dumps(body))  # fmt: skip
+    assert negative.code == 1 and "must be greater than or equal to 0" in negative.err
+    conflict = kubectl.run("replace", "--raw",
+                           "/apis/apps/v1/namespaces/scaling/deployments/api/scale", "-f", "-",
+                           stdin=stale)  # fmt: skip
+    assert conflict.code == 1 and "(Conflict)" in conflict.err
+    guarded = kubectl.run("scale", "deployment", "api", "-n", "scaling", "--current-replicas=7",
                           "--replicas=1")  # fmt: skip
-    assert guarded.code == 1 and "Expected replicas to be 2, was 5" in guarded.err
+    assert guarded.code == 1 and "Expected replicas to be 7, was 2" in guarded.err

@@ -60,14 +60,15 @@ def with_replicas(obj: Obj, scale: Obj) -> Obj:
     name = str((obj.get("metadata") or {}).get("name", ""))
     replicas = (scale.get("spec") or {}).get("replicas")
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        problem = f"Invalid value: {replicas}: must be greater than or equal to 0"
         raise status.ApiError(
             422,
             "Invalid",
-            f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: '
-            f"{replicas}: must be greater than or equal to 0",
+            f'Scale.autoscaling "{name}" is invalid: spec.replicas: {problem}',
             name=name,
             group="autoscaling",
             kind="Scale",
+            causes=(status.field("spec.replicas", problem),),
         )
     result = copy.deepcopy(obj)
     result.setdefault("spec", {})["replicas"] = replicas

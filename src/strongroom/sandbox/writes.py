@@ -17,6 +17,7 @@ from strongroom.sandbox import (
     objects,
     patching,
     reads,
+    scale,
     status,
 )
 
@@ -144,6 +145,8 @@ def update(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
     rtype = call.rtype
     if call.route.name is None:
         raise status.method_not_supported(rtype.group, rtype.plural, "update")
+    if call.route.subresource == "scale":
+        return _update_scale(c, call)
     obj = body_object(call)
     name = obj["metadata"].get("name")
     if name != call.route.name:
@@ -159,6 +162,31 @@ def update(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         if given and given != old["metadata"]["resourceVersion"]:
             raise status.conflict(rtype.group, rtype.plural, call.route.name, status.STALE)
         return commit(c, call, old, record_manager(call, old, obj))
+
+
+def _update_scale(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
+    """PUT of an autoscaling/v1 Scale: sets the workload's replicas, answers the new Scale."""
+    rtype = call.rtype
+    body = call.body
+    assert call.route.name is not None
+    if not isinstance(body, dict) or body.get("kind", "Scale") != "Scale":
+        raise status.bad_request("the body of a scale update must be an autoscaling/v1 Scale")
+    name = objects.dig(body, "metadata", "name")
+    if name != call.route.name:
+        raise status.bad_request(
+            f"the name of the object ({name}) does not match the name on "
+            f"the URL ({call.route.name})"
+        )
+    with c.store.lock:
+        old = c.store.get(rtype.group_resource, call.route.namespace or "", call.route.name)
+        if old is None:
+            raise status.not_found(rtype.group, rtype.plural, call.route.name)
+        given = objects.dig(body, "metadata", "resourceVersion")
+        if given and given != old["metadata"]["resourceVersion"]:
+            raise status.conflict(rtype.group, rtype.plural, call.route.name, status.STALE)
+        new = scale.with_replicas(objects.with_type(objects.deep(old), rtype), body)
+        code, stored = commit(c, call, old, record_manager(call, old, new))
+        return code, scale.to_scale(stored)
 
 
 def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj]:
