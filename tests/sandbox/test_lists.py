@@ -154,3 +154,19 @@ def test_large_list_is_fast(sandbox: server.Sandbox) -> None:
     start = time.monotonic()
     _, body = api.get("/api/v1/configmaps", labelSelector="n=3", limit="500")
     assert len(body["items"]) == 500 and time.monotonic() - start < 2.0
+
+
+def test_continue_token_expires_after_compaction(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    for i in range(4):
+        api.post("/api/v1/namespaces/default/secrets", secret(f"s{i}"))
+    _, page = api.get("/api/v1/namespaces/default/secrets", limit="2")
+    sandbox.cluster.store._max_history = 1  # the next writes compact the history past the token
+    api.post("/api/v1/namespaces/default/secrets", secret("late"))
+    api.post("/api/v1/namespaces/default/secrets", secret("later"))
+    code, status = api.get(
+        "/api/v1/namespaces/default/secrets",
+        limit="2",
+        **{"continue": page["metadata"]["continue"]},
+    )
+    assert code == 410 and status["reason"] == "Expired"

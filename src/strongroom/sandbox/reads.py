@@ -54,6 +54,12 @@ _FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter."
+)
+
+
 def allowed_fields(rtype: catalog.ResourceType) -> tuple[str, ...]:
     return ("metadata.name", "metadata.namespace", *_FIELDS.get(rtype.group_resource, ()))
 
@@ -140,6 +146,8 @@ def list_objects(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
     start = 0
     if call.query.get("continue"):
         rv, after = _decode_continue(call.query["continue"])
+        if rv < c.store.oldest_rv:
+            raise status.gone(_EXPIRED)
         start = bisect.bisect_right(items, after, key=store.key_of)
     page: list[Obj] = []
     index = start

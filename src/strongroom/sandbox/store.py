@@ -100,7 +100,7 @@ class Store:
     def _record(self, event: Event) -> None:
         self._sorted = {k: v for k, v in self._sorted.items() if k[0] != event.group_resource}
         self._history.append(event)
-        if len(self._history) > self._max_history:
+        while len(self._history) > self._max_history:
             dropped = self._history.popleft()
             self._oldest = dropped.rv
         for listener in self._listeners:
