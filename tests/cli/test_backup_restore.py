@@ -1,0 +1,282 @@
+"""The main job from the command line: back up a namespace from one sandbox cluster, encrypted,
+and restore it into another under another name; and every way it must refuse."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom.crypto import agekeys
+from strongroom.errors import ExitCode
+from strongroom.kube import client as kube_client
+from strongroom.sandbox import server
+from tests.cli.helpers import Cli, Outcome
+
+SECRET_VALUE = "hunter2-correct-horse-battery-staple"
+
+
+@dataclasses.dataclass
+class Clusters:
+    a: server.Sandbox
+    b: server.Sandbox
+    a_config: pathlib.Path
+    b_config: pathlib.Path
+    folder: pathlib.Path
+    identity_file: pathlib.Path
+    cli: Cli
+
+    def on_a(self, *args: str) -> Outcome:
+        return self.cli(
+            "--kubeconfig", str(self.a_config), "--identity", str(self.identity_file), *args
+        )
+
+    def on_b(self, *args: str) -> Outcome:
+        return self.cli(
+            "--kubeconfig", str(self.b_config), "--identity", str(self.identity_file), *args
+        )
+
+    def objects(self, sandbox_config: pathlib.Path, namespace: str) -> dict[str, dict[str, object]]:
+        found = {}
+        kinds = (
+            "configmaps",
+            "secrets",
+            "services",
+            "deployments.apps",
+            "coupons.shop.example.com",
+        )
+        with kube_client.Client.from_kubeconfig(sandbox_config) as kube:
+            served = {r.group_resource for r in kube.discovery.resources()}
+            for kind in (k for k in kinds if k in served):
+                for obj in kube.list(kind, namespace):
+                    found[f"{kind}/{obj['metadata']['name']}"] = dict(obj)
+        return found
+
+
+def _seed(kubeconfig: pathlib.Path) -> None:
+    from strongroom.cli import demo, demo_app  # the demo's sample shop
+
+    with kube_client.Client.from_kubeconfig(kubeconfig) as kube:
+        demo.seed(kube, "shop", SECRET_VALUE)
+        assert demo_app.GROUP
+
+
+@pytest.fixture
+def clusters(cli: Cli, tmp_path: pathlib.Path) -> Iterator[Clusters]:
+    identity = agekeys.Identity.generate()
+    identity_file = tmp_path / "recovery.txt"
+    identity_file.write_text(f"# offline recovery key\n{identity.encode()}\n")
+    with server.Sandbox() as a, server.Sandbox() as b:
+        env = Clusters(
+            a, b, a.write_kubeconfig(tmp_path / "a.kubeconfig"), b.write_kubeconfig(tmp_path / "b.kubeconfig"),
+            tmp_path / "backups", identity_file, cli,
+        )  # fmt: skip
+        _seed(env.a_config)
+        created = cli(
+            "location", "create", "local", "--provider", "filesystem", "--bucket", str(env.folder),
+            "--recipient", identity.recipient().encode(),
+        )  # fmt: skip
+        assert created.code == ExitCode.OK, created.err
+        yield env
+
+
+def _namespaces(kubeconfig: pathlib.Path) -> set[str]:
+    with kube_client.Client.from_kubeconfig(kubeconfig) as kube:
+        return {ns["metadata"]["name"] for ns in kube.list("namespaces")}
+
+
+def _backup(env: Clusters, name: str = "nightly", *extra: str) -> Outcome:
+    result = env.on_a("backup", "create", name, "--include-namespaces", "shop", *extra)
+    assert result.code == ExitCode.OK, result.err
+    return result
+
+
+def test_backup_then_restore_into_another_cluster_under_another_namespace(
+    clusters: Clusters,
+) -> None:
+    made = _backup(clusters)
+    assert 'Backup "nightly" Completed' in made.out
+    doc = clusters.on_a("backup", "get", "nightly", "-o", "json").json()
+    assert doc["kind"] == "Backup" and doc["status"]["phase"] == "Completed"
+    assert doc["spec"]["includedNamespaces"] == ["shop"]
+
+    restored = clusters.on_b(
+        "restore",
+        "create",
+        "move",
+        "--from-backup",
+        "nightly",
+        "--namespace-mappings",
+        "shop:shop-b",
+    )
+    assert restored.code == ExitCode.OK, restored.err
+    source = clusters.objects(clusters.a_config, "shop")
+    target = clusters.objects(clusters.b_config, "shop-b")
+    for key in ("configmaps/shop-config", "secrets/shop-db", "services/web", "deployments.apps/web",
+                "coupons.shop.example.com/welcome", "coupons.shop.example.com/summer"):  # fmt: skip
+        assert key in target, key
+        labels = target[key]["metadata"]["labels"]  # type: ignore[index]
+        assert labels["strongroom.io/backup-name"] == "nightly"
+        assert labels["strongroom.io/restore-name"] == "move"
+    assert target["secrets/shop-db"]["data"] == source["secrets/shop-db"]["data"]
+    assert target["configmaps/shop-config"]["data"] == source["configmaps/shop-config"]["data"]
+    assert target["coupons.shop.example.com/summer"]["spec"] == {"code": "SUMMER25", "percent": 25}
+
+    restores = clusters.on_b("restore", "get", "-o", "json").json()["items"]
+    assert [r["metadata"]["name"] for r in restores] == ["move"]
+    assert restores[0]["status"]["phase"] == "Completed"
+    details = clusters.on_b("restore", "describe", "move", "--details")
+    assert "shop-b/shop-db(created)" in details.out
+    assert clusters.on_b("restore", "logs", "move").code == ExitCode.OK
+
+
+def test_nothing_reaches_disk_in_plaintext(clusters: Clusters) -> None:
+    _backup(clusters, "nightly-shop")
+    files = [p for p in clusters.folder.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        for needle in (SECRET_VALUE, "shop-db", "nightly-shop", "WELCOME10", "coupons"):
+            assert needle.encode() not in data, (path, needle)
+            assert needle not in str(path.relative_to(clusters.folder)), (path, needle)
+
+
+def test_describe_logs_and_download(clusters: Clusters, tmp_path: pathlib.Path) -> None:
+    _backup(clusters)
+    described = clusters.on_a("backup", "describe", "nightly", "--details")
+    assert "Phase:" in described.out and "Completed" in described.out
+    assert "shop/shop-db" in described.out and "v1/Secret" in described.out
+    assert clusters.on_a("backup", "logs", "nightly").out.strip()
+    target = tmp_path / "download.tar.zst"
+    downloaded = clusters.on_a("backup", "download", "nightly", "--file", str(target))
+    assert downloaded.code == ExitCode.OK, downloaded.err
+    listing = subprocess.run(
+        f"zstd -d -c {target} | tar -t", shell=True, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert listing[0] == "metadata/version"
+    assert "resources/secrets/namespaces/shop/shop-db.json" in listing
+    assert "resources/coupons.shop.example.com/namespaces/shop/welcome.json" in listing
+    again = clusters.on_a("backup", "download", "nightly", "--file", str(target))
+    assert again.code == ExitCode.ALREADY_EXISTS
+
+
+def test_stock_age_zstd_and_tar_read_the_backup(clusters: Clusters, tmp_path: pathlib.Path) -> None:
+    _backup(clusters)
+    [key] = (clusters.folder / "k").iterdir()
+    age = shutil.which("age") or "/usr/bin/age"
+    script = (
+        f"{age} -d -i {clusters.identity_file} {key} > {tmp_path}/backup.key && "
+        f"{age} -d -i {tmp_path}/backup.key {clusters.folder}/b/{key.name}/archive | zstd -d | tar -t"
+    )
+    listing = subprocess.run(script, shell=True, capture_output=True, text=True, check=True).stdout
+    assert "resources/secrets/namespaces/shop/shop-db.json" in listing.split()
+
+
+def test_wrong_or_missing_identity(clusters: Clusters, tmp_path: pathlib.Path) -> None:
+    _backup(clusters)
+    stranger = tmp_path / "stranger.txt"
+    stranger.write_text(agekeys.Identity.generate().encode() + "\n")
+    wrong = clusters.cli("--identity", str(stranger), "backup", "get")
+    assert wrong.code == ExitCode.PERMISSION_DENIED
+    assert "none of the 1 keyslots opens" in wrong.err
+    missing = clusters.cli("backup", "get")
+    assert missing.code == ExitCode.PERMISSION_DENIED
+    absent = clusters.cli("--identity", str(tmp_path / "absent.txt"), "backup", "get")
+    assert absent.code == ExitCode.USAGE and "absent.txt" in absent.err
+
+
+def test_tampered_archive_is_refused_and_the_cluster_untouched(clusters: Clusters) -> None:
+    _backup(clusters)
+    [data] = (clusters.folder / "b").iterdir()
+    archive = data / "archive"
+    raw = bytearray(archive.read_bytes())
+    raw[len(raw) // 2] ^= 0x40
+    archive.unlink()
+    archive.write_bytes(bytes(raw))
+    before = clusters.objects(clusters.b_config, "shop-b")
+    namespaces_before = _namespaces(clusters.b_config)
+    result = clusters.on_b(
+        "restore", "create", "r", "--from-backup", "nightly", "--namespace-mappings", "shop:shop-b"
+    )
+    assert result.code == ExitCode.INTEGRITY, result.err
+    assert "archive" in result.err and result.err.count("\n") == 1
+    assert clusters.objects(clusters.b_config, "shop-b") == before == {}
+    assert _namespaces(clusters.b_config) == namespaces_before
+
+
+def test_truncated_or_missing_object(clusters: Clusters) -> None:
+    _backup(clusters)
+    [data] = (clusters.folder / "b").iterdir()
+    log = data / "log"
+    content = log.read_bytes()
+    log.unlink()
+    log.write_bytes(content[:-7])
+    assert clusters.on_a("backup", "logs", "nightly").code == ExitCode.INTEGRITY
+    log.unlink()
+    missing = clusters.on_a("backup", "logs", "nightly")
+    assert missing.code == ExitCode.INTEGRITY and "missing" in missing.err
+
+
+def test_unknown_backup_and_taken_names(clusters: Clusters) -> None:
+    _backup(clusters)
+    unknown = clusters.on_b("restore", "create", "r", "--from-backup", "nope")
+    assert unknown.code == ExitCode.NOT_FOUND and "'nope' not found" in unknown.err
+    taken = clusters.on_a("backup", "create", "nightly", "--include-namespaces", "shop")
+    assert taken.code == ExitCode.ALREADY_EXISTS and "already exists" in taken.err
+    assert clusters.on_b("restore", "create", "r1", "--from-backup", "nightly").code == ExitCode.OK
+    again = clusters.on_b("restore", "create", "r1", "--from-backup", "nightly")
+    assert again.code == ExitCode.ALREADY_EXISTS
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["backup", "create", "b", "--selector", "app in (web"], "selector"),
+        (["backup", "create", "b", "--ttl", "forever"], "ttl"),
+        (["backup", "create", "B_bad"], "invalid backup name"),
+        (["backup", "create", "b", "--selector", "a=b", "--or-selector", "c=d or e=f"], "together"),
+        (["restore", "create", "--from-backup", "x", "--namespace-mappings", "a-b"], "mapping"),
+        (["restore", "create", "--from-backup", "x", "--namespace-mappings", "a:b,c:b"], "b"),
+        (["restore", "create", "--from-backup", "x", "--include-resources", "nodes"], "nodes"),
+    ],
+)
+def test_bad_flags_are_usage_errors(clusters: Clusters, args: list[str], needle: str) -> None:
+    result = clusters.on_a(*args)
+    assert result.code == ExitCode.USAGE, result.err
+    assert needle in result.err and result.err.count("\n") == 1
+
+
+def test_delete_shreds_one_backup_and_spares_the_other(clusters: Clusters) -> None:
+    _backup(clusters, "keep")
+    _backup(clusters, "gone")
+    refused = clusters.on_a("backup", "delete", "gone")
+    assert refused.code == ExitCode.USAGE and "--confirm" in refused.err
+    assert clusters.on_a("backup", "delete", "gone", "--confirm").code == ExitCode.OK
+    assert clusters.on_a("backup", "get", "gone").code == ExitCode.NOT_FOUND
+    names = [
+        i["metadata"]["name"] for i in clusters.on_a("backup", "get", "-o", "json").json()["items"]
+    ]
+    assert names == ["keep"]
+    restored = clusters.on_b("restore", "create", "r", "--from-backup", "keep")
+    assert restored.code == ExitCode.OK, restored.err
+
+
+def test_second_cluster_connects_to_the_location_and_restores(
+    clusters: Clusters, capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    _backup(clusters)
+    other = Cli(capsys, tmp_path / "cluster-b-config.yaml")
+    connected = other(
+        "location", "create", "shared", "--provider", "filesystem", "--bucket", str(clusters.folder)
+    )
+    assert connected.code == ExitCode.OK and "connected" in connected.out
+    result = other(
+        "--kubeconfig", str(clusters.b_config), "--identity", str(clusters.identity_file),
+        "restore", "create", "m", "--from-backup", "nightly",
+    )  # fmt: skip
+    assert result.code == ExitCode.OK, result.err
+    assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop")
