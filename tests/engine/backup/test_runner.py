@@ -1,0 +1,205 @@
+"""Whole backups into a filesystem repository, read back; failures and what they leave behind."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+
+import pytest
+
+from strongroom import clock
+from strongroom.archive import layout
+from strongroom.engine.backup import runner, spec
+from strongroom.kube import client, config
+from strongroom.kube import errors as kube_errors
+from strongroom.repository import errors as repo_errors
+from strongroom.repository import repo
+from strongroom.sandbox import server
+from tests.engine.backup.conftest import (
+    FAST_RETRY,
+    archive_entries,
+    backup,
+    configmap,
+    document,
+    namespace,
+    stored_files,
+)
+from tests.kube.faultproxy import Fault, FaultProxy
+
+SECRET_VALUE = "hunter2-do-not-log"
+
+
+@pytest.fixture
+def shop(kube: client.Client) -> client.Client:
+    kube.create("namespaces", namespace("shop"))
+    kube.create("configmaps", configmap("web", "shop", app="web"))
+    kube.create(
+        "secrets",
+        {"metadata": {"name": "creds", "namespace": "shop"}, "stringData": {"pw": SECRET_VALUE}},
+    )
+    kube.create(
+        "storageclasses",
+        {"metadata": {"name": "fast"}, "provisioner": "example.com/disk"},
+    )
+    return kube
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str]] = []
+
+    def update(self, items: int, resource: str) -> None:
+        self.calls.append((items, resource))
+
+
+def test_backup_reads_back_in_velero_layout(
+    shop: client.Client, repository: repo.Repository, sandbox: server.Sandbox
+) -> None:
+    progress = Recording()
+    the_spec = spec.BackupSpec("nightly", ttl=datetime.timedelta(hours=1))
+    before = clock.SystemClock().now().replace(microsecond=0)
+    outcome = runner.run(shop, repository, the_spec, clock=clock.SystemClock(), progress=progress)
+    assert (outcome.phase, outcome.warnings, outcome.errors) == ("Completed", 0, 0)
+
+    entries = archive_entries(repository, "nightly")
+    paths = list(entries)
+    assert paths[0] == "metadata/version" and entries["metadata/version"] == "1.1.0\n"
+    assert all(layout.parse_item_path(p) is not None for p in paths[1:])
+    assert outcome.items == len(paths) - 1
+    assert {
+        "resources/configmaps/namespaces/shop/web.json",
+        "resources/secrets/namespaces/shop/creds.json",
+        "resources/namespaces/cluster/shop.json",
+        "resources/storageclasses.storage.k8s.io/cluster/fast.json",
+        "resources/services/namespaces/default/kubernetes.json",
+    } <= set(paths)
+    web = entries["resources/configmaps/namespaces/shop/web.json"]
+    assert web == shop.get("configmaps", "web", "shop")  # as the API server returned it
+
+    listed = document(repository, "nightly", "resources")
+    assert listed["v1/ConfigMap"] == sorted(listed["v1/ConfigMap"])
+    assert "shop/web" in listed["v1/ConfigMap"] and listed["v1/Secret"] == ["shop/creds"]
+    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert sum(len(v) for v in listed.values()) == outcome.items
+    empty = {"strongroom": [], "cluster": [], "namespaces": {}}
+    assert document(repository, "nightly", "results") == {"warnings": empty, "errors": empty}
+    log = document(repository, "nightly", "log")
+    assert 'msg="backup nightly started"' in log and "Completed" in log
+    assert SECRET_VALUE not in log and "aHVudGVyMi1kby1ub3QtbG9n" not in log
+
+    stored = repository.backup("nightly").manifest
+    status = stored.status
+    assert stored.spec == the_spec.to_dict() and stored.name == "nightly"
+    assert status["phase"] == "Completed" and status["formatVersion"] == "1.1.0"
+    assert status["version"] == 1 and (status["warnings"], status["errors"]) == (0, 0)
+    assert status["progress"] == {"totalItems": outcome.items, "itemsBackedUp": outcome.items}
+    started = clock.parse_rfc3339(status["startTimestamp"])
+    assert before <= started <= clock.parse_rfc3339(status["completionTimestamp"])
+    assert clock.parse_rfc3339(status["expiration"]) == started + datetime.timedelta(hours=1)
+    assert status["sourceCluster"] == {"gitVersion": "v1.33.5+k3s1", "server": sandbox.url}
+    assert "failureReason" not in status
+    assert outcome.manifest.status == status
+    assert [n for n, _ in progress.calls] == list(range(1, outcome.items + 1))
+    assert {"configmaps", "secrets", "namespaces"} <= {r for _, r in progress.calls}
+
+
+def test_a_failed_list_gives_partially_failed(
+    sandbox: server.Sandbox, repository: repo.Repository, kube: client.Client
+) -> None:
+    kube.create("namespaces", namespace("shop"))
+    kube.create("configmaps", configmap("web", "shop"))
+    kube.create("secrets", {"metadata": {"name": "s", "namespace": "shop"}})
+    proxy = FaultProxy(sandbox.url).start()
+    try:
+        proxy.faults.append(Fault("GET", "/api/v1/secrets", status=403, times=100))
+        cluster = config.ClusterConfig(server=proxy.url, source="test", context="test")
+        with client.Client(cluster, retry_policy=FAST_RETRY) as through:
+            outcome = backup(through, repository, "partial")
+    finally:
+        proxy.stop()
+    assert (outcome.phase, outcome.errors) == ("PartiallyFailed", 1)
+    results = document(repository, "partial", "results")
+    assert len(results["errors"]["cluster"]) == 1
+    assert results["errors"]["cluster"][0].startswith("cannot list secrets: ")
+    paths = archive_entries(repository, "partial")
+    assert "resources/configmaps/namespaces/shop/web.json" in paths
+    assert not [p for p in paths if p.startswith("resources/secrets/")]
+    status = repository.backup("partial").manifest.status
+    assert (status["phase"], status["errors"]) == ("PartiallyFailed", 1)
+
+
+def test_a_taken_name_writes_nothing(
+    kube: client.Client, repository: repo.Repository, repo_dir: pathlib.Path
+) -> None:
+    backup(kube, repository, "once")
+    before = stored_files(repo_dir)
+    with pytest.raises(repo_errors.NameTaken):
+        backup(kube, repository, "once")
+    assert stored_files(repo_dir) == before
+
+
+class Boom(Exception):
+    pass
+
+
+class FailingAt:
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def update(self, items: int, resource: str) -> None:
+        if items == self.at:
+            raise Boom(f"failed at item {items}")
+
+
+def test_an_exception_mid_archive_leaves_nothing(
+    shop: client.Client, repository: repo.Repository, repo_dir: pathlib.Path
+) -> None:
+    before = stored_files(repo_dir)
+    the_spec = spec.BackupSpec("doomed")
+    with pytest.raises(Boom):
+        runner.run(shop, repository, the_spec, clock=clock.SystemClock(), progress=FailingAt(3))
+    assert stored_files(repo_dir) == before
+    assert repository.backups() == []
+    # The name is free again: the claim went with the rest.
+    assert runner.run(shop, repository, the_spec, clock=clock.SystemClock()).phase == "Completed"
+
+
+class StopsCluster:
+    def __init__(self, sandbox: server.Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def update(self, items: int, resource: str) -> None:
+        if items == 1:
+            self.sandbox.stop()
+
+
+def test_losing_the_cluster_mid_run_keeps_a_failed_backup(
+    shop: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    the_spec = spec.BackupSpec("lost")
+    outcome = runner.run(
+        shop, repository, the_spec, clock=clock.SystemClock(), progress=StopsCluster(sandbox)
+    )
+    assert outcome.phase == "Failed" and outcome.failure_reason
+    assert "unreachable" in outcome.failure_reason
+    kept = repository.backup("lost")
+    assert kept.manifest.status["phase"] == "Failed"
+    assert kept.manifest.status["failureReason"] == outcome.failure_reason
+    assert kept.manifest.status["errors"] >= 1
+    entries = archive_entries(repository, "lost")  # a whole, readable archive of what was taken
+    assert 1 <= len(entries) - 1 == outcome.items < 10
+    results = document(repository, "lost", "results")
+    assert results["errors"]["strongroom"] == [f"backup failed: {outcome.failure_reason}"]
+
+
+def test_an_unreachable_cluster_fails_before_anything_is_written(
+    repository: repo.Repository, repo_dir: pathlib.Path
+) -> None:
+    before = stored_files(repo_dir)
+    cluster = config.ClusterConfig(server="http://127.0.0.1:9", source="test", context="test")
+    with (
+        client.Client(cluster, retry_policy=FAST_RETRY) as nowhere,
+        pytest.raises(kube_errors.ApiUnreachable),
+    ):
+        backup(nowhere, repository, "never")
+    assert stored_files(repo_dir) == before
