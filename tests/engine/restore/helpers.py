@@ -26,15 +26,20 @@ def backup_from(
     resources: Iterable[str],
     namespaces: Iterable[str] | None = None,
     extra: Iterable[tuple[str, str | None, Obj]] = (),
+    skip: Iterable[str] = ("kube-root-ca.crt",),
 ) -> list[tuple[str, str | None, str]]:
     """Back up ``resources`` (in ``namespaces``, or everywhere) plus ``extra`` raw items
-    (group-resource, namespace, object); returns the archived keys."""
+    (group-resource, namespace, object); returns the archived keys. Objects named in ``skip``
+    are left out (by default each cluster's own CA bundle, which differs between clusters)."""
+    skipped = set(skip)
     wanted = list(namespaces) if namespaces is not None else None
     items: list[writer.Item] = []
     for ref in resources:
         res = kube.resource(ref)
         for obj in kube.list(res):
             meta = obj.get("metadata", {})
+            if meta.get("name") in skipped:
+                continue
             ns = meta.get("namespace") if res.namespaced else None
             if res.namespaced and wanted is not None and ns not in wanted:
                 continue
@@ -92,3 +97,33 @@ def service(name: str, ns: str, *, node_port: int | None = None, **spec: Any) ->
 
 def names(kube: client.Client, resource: str, ns: str | None = None) -> list[str]:
     return sorted(o["metadata"]["name"] for o in kube.list(resource, ns))
+
+
+def inventory(kube: client.Client) -> set[tuple[str, str | None, str, str]]:
+    """Every object the cluster serves: (group-resource, namespace, name, resourceVersion)."""
+    found: set[tuple[str, str | None, str, str]] = set()
+    for res in kube.discovery.refresh().resources:
+        if not res.supports("list"):
+            continue
+        for obj in kube.list(res):
+            meta = obj.get("metadata", {})
+            found.add(
+                (res.group_resource, meta.get("namespace"), meta["name"], meta["resourceVersion"])
+            )
+    return found
+
+
+def run_restore(
+    kube: client.Client, repo: repo_mod.Repository, **fields: Any
+) -> tuple[Any, list[Any]]:
+    """Run a restore named ``r1`` of backup ``b1`` (unless given); the outcome and the
+    progress events."""
+    from strongroom import clock
+    from strongroom.engine.restore import restorer, spec
+
+    events: list[Any] = []
+    restore = spec.RestoreSpec(**{"name": "r1", "backup_name": "b1", **fields})
+    out = restorer.run(
+        kube, repo, restore, clock=clock.SystemClock(), progress=events.append, resource_timeout=10
+    )
+    return out, events

@@ -57,8 +57,13 @@ def resolve(
     labels: Mapping[str, str],
     policy: str,
 ) -> Decision:
-    """Handle an existing object (see the module docstring); never raises an API error."""
-    reduced = sanitize.comparable(live, labels)
+    """Handle an existing object (see the module docstring); never raises an API error.
+
+    Patches go from the live object (stripped, without the restore labels) to the object to
+    restore, so they also set the restore labels.
+    """
+    stripped = sanitize.strip(live)
+    reduced = sanitize.with_labels(stripped, labels)
     meta = desired.get("metadata") or {}
     name, namespace = str(meta.get("name", "")), meta.get("namespace")
     kind = str(desired.get("kind", res.kind))
@@ -69,14 +74,14 @@ def resolve(
         problem = patcher.labels(labels)
         return Decision("skipped", True, errors=(problem,) if problem else ())
     if res.group_resource == SERVICE_ACCOUNTS:
-        merged = serviceaccount.merge(reduced, desired)
-        problem = patcher.patch(mergepatch.create(reduced, merged))
+        merged = serviceaccount.merge(stripped, desired)
+        problem = patcher.patch(mergepatch.create(stripped, merged))
         if problem:
             return Decision("skipped", False, warnings=(problem,))
         return Decision("updated", False)
     if policy != "update":
         return Decision("skipped", False, warnings=(different_warning(kind, name),))
-    problem = patcher.patch(mergepatch.create(reduced, desired))
+    problem = patcher.patch(mergepatch.create(stripped, desired))
     if not problem:
         return Decision("updated", False)
     warning = f"{problem}; updating only its backup and restore labels"

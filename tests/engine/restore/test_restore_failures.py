@@ -1,0 +1,77 @@
+"""Failures: an item the API server refuses is recorded and the run goes on (PartiallyFailed);
+a backup that fails authentication stops the restore before the cluster is touched."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from strongroom import errors as base_errors
+from strongroom.kube import client
+from strongroom.repository import errors as repo_errors
+from strongroom.repository import repo as repo_mod
+from tests.engine.restore import helpers as h
+
+
+def test_refused_items_fail_and_the_run_goes_on(
+    source: client.Client, target: client.Client, repo: repo_mod.Repository
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop"))
+    h.create(source, "services", h.service("web", "shop", type="NodePort"))
+    port = source.get("services", "web", "shop")["spec"]["ports"][0]["nodePort"]
+    h.create(source, "configmaps", h.configmap("a", "shop"))
+    h.create(source, "configmaps", h.configmap("z", "shop"))
+    bad = h.configmap("Bad_Name", "shop")  # what no API server accepts: a 422
+    h.backup_from(
+        source,
+        repo,
+        "b1",
+        ["services", "configmaps"],
+        ["shop"],
+        extra=[("configmaps", "shop", bad)],
+    )
+    h.create(target, "services", h.service("holder", "default", node_port=port, type="NodePort"))
+
+    out, events = h.run_restore(target, repo, preserve_node_ports=True)
+
+    assert out.phase == "PartiallyFailed"
+    errors = out.errors["namespaces"]["shop"]
+    assert len(errors) == 2
+    assert errors[0].startswith("error restoring ConfigMap shop/Bad_Name: ")
+    assert "422 Invalid" in errors[0]
+    assert errors[1].startswith("error restoring Service shop/web: ")
+    assert "provided port is already allocated" in errors[1]
+    assert "shop/Bad_Name(failed)" in out.resources["v1/ConfigMap"]
+    assert out.resources["v1/Service"] == ["shop/web(failed)"]
+    assert out.counts["failed"] == 2
+    # Items after the failures were still restored.
+    assert {"a", "z"} <= set(h.names(target, "configmaps", "shop"))
+    assert events[-1].done == events[-1].total
+    stored = repo.restore("r1").manifest.status
+    assert stored["phase"] == "PartiallyFailed" and stored["errors"] == 2
+
+
+def test_tampered_archive_is_refused_before_the_cluster_changes(
+    source: client.Client,
+    target: client.Client,
+    repo: repo_mod.Repository,
+    tmp_path: pathlib.Path,
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop"))
+    h.create(source, "configmaps", h.configmap("a", "shop"))
+    h.backup_from(source, repo, "b1", ["namespaces", "configmaps"], ["shop"])
+    [archive] = list((tmp_path / "repo").glob("b/*/archive"))
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    archive.chmod(0o644)
+    archive.write_bytes(bytes(data))
+    before = h.inventory(target)
+
+    with pytest.raises(repo_errors.IntegrityViolation) as caught:
+        h.run_restore(target, repo)
+
+    assert caught.value.exit_code == base_errors.ExitCode.INTEGRITY
+    assert "archive" in str(caught.value)
+    assert h.inventory(target) == before
+    assert repo.restores() == []
