@@ -71,10 +71,9 @@ def clusters(cli: Cli, tmp_path: pathlib.Path) -> Iterator[Clusters]:
     identity_file = tmp_path / "recovery.txt"
     identity_file.write_text(f"# offline recovery key\n{identity.encode()}\n")
     with server.Sandbox() as a, server.Sandbox() as b:
-        env = Clusters(
-            a, b, a.write_kubeconfig(tmp_path / "a.kubeconfig"), b.write_kubeconfig(tmp_path / "b.kubeconfig"),
-            tmp_path / "backups", identity_file, cli,
-        )  # fmt: skip
+        a_config = a.write_kubeconfig(tmp_path / "a.kubeconfig")
+        b_config = b.write_kubeconfig(tmp_path / "b.kubeconfig")
+        env = Clusters(a, b, a_config, b_config, tmp_path / "backups", identity_file, cli)
         _seed(env.a_config)
         created = cli(
             "location", "create", "local", "--provider", "filesystem", "--bucket", str(env.folder),
@@ -170,7 +169,8 @@ def test_stock_age_zstd_and_tar_read_the_backup(clusters: Clusters, tmp_path: pa
     age = shutil.which("age") or "/usr/bin/age"
     script = (
         f"{age} -d -i {clusters.identity_file} {key} > {tmp_path}/backup.key && "
-        f"{age} -d -i {tmp_path}/backup.key {clusters.folder}/b/{key.name}/archive | zstd -d | tar -t"
+        f"{age} -d -i {tmp_path}/backup.key {clusters.folder}/b/{key.name}/archive"
+        " | zstd -d | tar -t"
     )
     listing = subprocess.run(script, shell=True, capture_output=True, text=True, check=True).stdout
     assert "resources/secrets/namespaces/shop/shop-db.json" in listing.split()
