@@ -225,3 +225,13 @@ def test_cluster_scoped_objects_drop_a_namespace(sandbox: server.Sandbox) -> Non
         "/apis/storage.k8s.io/v1/storageclasses/fast", dict(obj, provisioner="y.io/p")
     )
     assert code == 422 and "provisioner" in status["message"]
+
+
+def test_create_with_a_resource_version_is_refused(sandbox: server.Sandbox) -> None:
+    """A restore must strip resourceVersion: a real server's storage refuses it on create."""
+    api = Api(sandbox.url)
+    body = configmap("a")
+    body["metadata"]["resourceVersion"] = "12345"
+    code, status = api.post(CMS, body)
+    assert code == 500 and "reason" not in status
+    assert status["message"] == "resourceVersion should not be set on objects to be created"

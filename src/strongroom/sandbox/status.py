@@ -58,6 +58,8 @@ class ApiError(errors.StrongroomError):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:
+            del body["reason"]
         details: dict[str, Any] = {}
         if self.name is not None:
             details["name"] = self.name

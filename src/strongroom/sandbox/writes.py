@@ -73,6 +73,9 @@ def create(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
     if call.route.name is not None or (rtype.namespaced and call.route.namespace is None):
         raise status.method_not_supported(rtype.group, rtype.plural, "create")
     obj = body_object(call)
+    if obj["metadata"].get("resourceVersion"):
+        # A storage-layer refusal on a real server: 500 with no reason.
+        raise status.ApiError(500, "", "resourceVersion should not be set on objects to be created")
     with c.store.lock:
         return insert(c, call, record_manager(call, None, obj))
 
