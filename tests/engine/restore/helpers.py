@@ -114,7 +114,7 @@ def inventory(kube: client.Client) -> set[tuple[str, str | None, str, str]]:
 
 
 def run_restore(
-    kube: client.Client, repo: repo_mod.Repository, **fields: Any
+    kube: client.Client, repo: repo_mod.Repository, batch_bytes: int = 64 << 20, **fields: Any
 ) -> tuple[Any, list[Any]]:
     """Run a restore named ``r1`` of backup ``b1`` (unless given); the outcome and the
     progress events."""
@@ -124,6 +124,12 @@ def run_restore(
     events: list[Any] = []
     restore = spec.RestoreSpec(**{"name": "r1", "backup_name": "b1", **fields})
     out = restorer.run(
-        kube, repo, restore, clock=clock.SystemClock(), progress=events.append, resource_timeout=10
+        kube,
+        repo,
+        restore,
+        clock=clock.SystemClock(),
+        progress=events.append,
+        resource_timeout=10,
+        batch_bytes=batch_bytes,
     )
     return out, events

@@ -83,6 +83,8 @@ class ItemRestorer:
                 f"error restoring {self._name(item)}: {item.key.group_resource} is "
                 "not served by the target cluster",
             )
+        if self._is_namespace(item) and not self.restore.dry_run:
+            return self._namespace(item, where)
         if item.target_namespace is not None and not self.restore.dry_run:
             problem = self.ensurer.ensure(item.target_namespace, str(item.key.namespace))
             if problem:
@@ -93,8 +95,17 @@ class ItemRestorer:
             self.kube.create(res, typing.cast(bodies.KubeObject, desired), item.target_namespace)
         except kube_errors.AlreadyExists:
             return self._existing(item, res, desired, where)
-        self._ready(item)
         return self._record(item, "created", "create")
+
+    def _namespace(self, item: planner.PlannedItem, where: results.Where) -> str:
+        """Namespace objects go through the ensurer: created when missing, never updated."""
+        target = self._target_name(item)
+        created, problem = self.ensurer.ensure_created(target, item.key.name)
+        if problem:
+            return self._fail(item, where, f"error restoring {self._name(item)}: {problem}")
+        if created:
+            return "created"  # the ensurer recorded it
+        return self._record(item, "skipped", "exists-different")
 
     def _existing(
         self,
@@ -123,7 +134,6 @@ class ItemRestorer:
             self.log.warning(warning, where)
         for error in decision.errors:
             self.log.error(error, where)
-        self._ready(item)
         return self._record(
             item, decision.action, "exists-identical" if decision.identical else "exists-different"
         )
@@ -151,16 +161,16 @@ class ItemRestorer:
             return dataclasses.replace(found, version=version)
         return found
 
-    def _ready(self, item: planner.PlannedItem) -> None:
-        if item.key.group_resource == "namespaces" and item.key.namespace is None:
-            self.ensurer.mark_ready(self.context.map_namespace(item.key.name))
+    @staticmethod
+    def _is_namespace(item: planner.PlannedItem) -> bool:
+        return item.key.group_resource == "namespaces" and item.key.namespace is None
 
     def _name(self, item: planner.PlannedItem) -> str:
         where = outcome.entry_name(item.target_namespace, self._target_name(item))
         return f"{item.entry.kind} {where}"
 
     def _target_name(self, item: planner.PlannedItem) -> str:
-        if item.key.group_resource == "namespaces" and item.key.namespace is None:
+        if self._is_namespace(item):
             return self.context.map_namespace(item.key.name)
         return item.key.name
 
@@ -191,5 +201,8 @@ class ItemRestorer:
             return foreseen
         self.resources.add(
             item.entry.api_version, item.entry.kind, item.target_namespace, name, action
+        )
+        self.log.info(
+            f"{action} {item.entry.kind} {outcome.entry_name(item.target_namespace, name)}"
         )
         return action

@@ -1,9 +1,10 @@
 """Making sure the target namespace of each item exists before the item is created.
 
-A missing namespace is created from the backed-up Namespace object when the backup holds one
-(name mapped, labels, annotations and spec kept, the restore labels added), else bare, and
-recorded in the resource list as created, as Velero does. A namespace that is terminating is
-waited for until it is gone (up to ``timeout`` seconds), then created anew.
+As in Velero, Namespace objects are never updated: a missing namespace is created from the
+backed-up Namespace object when the backup holds one (name mapped, labels, annotations and
+spec kept, the restore labels added), else bare, and recorded in the resource list as
+created; one that exists is left as it is. A namespace that is terminating is waited for
+until it is gone (up to ``timeout`` seconds), then created anew.
 """
 
 from __future__ import annotations
@@ -51,33 +52,34 @@ class Ensurer:
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
 
-    def mark_ready(self, name: str) -> None:
-        self._ready.add(name)
-
     def ensure(self, target: str, source: str) -> str | None:
         """None once ``target`` exists, else why it could not be made to."""
+        return self.ensure_created(target, source)[1]
+
+    def ensure_created(self, target: str, source: str) -> tuple[bool, str | None]:
+        """Whether this call created ``target``, and why it could not be made to exist."""
         if target in self._ready:
-            return None
+            return False, None
         if target in self._failed:
-            return self._failed[target]
+            return False, self._failed[target]
         try:
             if self._exists(target):
                 self._ready.add(target)
-                return None
+                return False, None
             self._kube.create(
                 "namespaces", typing.cast(bodies.KubeObject, self._body(target, source))
             )
         except kube_errors.AlreadyExists:
-            pass
+            self._ready.add(target)
+            return False, None
         except kube_errors.KubeError as exc:
             problem = f"could not create namespace {target}: {exc}"
             self._failed[target] = problem
-            return problem
-        else:
-            self._resources.add("v1", "Namespace", None, target, "created")
-            self._log.info("created namespace", namespace=target)
+            return False, problem
+        self._resources.add("v1", "Namespace", None, target, "created")
+        self._log.info("created namespace", namespace=target)
         self._ready.add(target)
-        return None
+        return True, None
 
     def _exists(self, name: str) -> bool:
         """Whether ``name`` exists and is not terminating (waits out a terminating one)."""
