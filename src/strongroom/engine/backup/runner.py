@@ -71,8 +71,14 @@ def run(
     *,
     clock: clock_mod.Clock,
     progress: Progress | None = None,
+    list_workers: int = 4,
+    list_page_size: int = 500,
 ) -> Outcome:
-    """Back up what ``spec`` selects from ``kube`` into ``repository``; see the module doc."""
+    """Back up what ``spec`` selects from ``kube`` into ``repository``; see the module doc.
+
+    ``list_workers`` lists run at once, each page holding up to ``list_page_size`` objects
+    (Velero's ``--client-page-size``); at most about ``3 * list_workers`` pages are in memory.
+    """
     source = _source_cluster(kube)
     started = clock.now()
     backup = repository.begin_backup(spec.name)
@@ -80,7 +86,14 @@ def run(
         found = results.Results()
         log = logs.RunLog(clock, results=found)
         log.info(f"backup {spec.name} started", cluster=source["gitVersion"])
-        coll = collector.Collector(kube, spec, log=log, progress=progress)
+        coll = collector.Collector(
+            kube,
+            spec,
+            log=log,
+            progress=progress,
+            workers=list_workers,
+            page_size=list_page_size,
+        )
         archive = writer.ArchiveWriter(mtime=started)
         backup.put("archive", archive.iter_bytes(coll.items()))
         phase = _phase(coll, log)
