@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 import pathlib
 
 import pytest
 
 from strongroom import clock
-from strongroom.archive import layout
+from strongroom.archive import layout, reader
 from strongroom.engine.backup import runner, spec
 from strongroom.kube import client, config
 from strongroom.kube import errors as kube_errors
@@ -73,6 +74,10 @@ def test_backup_reads_back_in_velero_layout(
         "resources/storageclasses.storage.k8s.io/cluster/fast.json",
         "resources/services/namespaces/default/kubernetes.json",
     } <= set(paths)
+    # The project's own strict reader agrees with the stock tar reader.
+    read = list(reader.iter_items(repository.backup("nightly").open("archive")))
+    assert [r.path for r in read] == paths
+    assert all(json.loads(r.body) == entries[r.path] for r in read[1:])
     web = entries["resources/configmaps/namespaces/shop/web.json"]
     assert web == shop.get("configmaps", "web", "shop")  # as the API server returned it
 
