@@ -173,3 +173,20 @@ def test_python_client_errors(core: kubernetes.client.CoreV1Api) -> None:
     assert json.loads(info.value.body)["reason"] == "NotFound"
     listed = core.list_namespace()
     assert {n.metadata.name for n in listed.items} >= {"default", "kube-system"}
+
+
+def test_python_client_sees_410_for_an_expired_watch() -> None:
+    with server.Sandbox() as sandbox:
+        config = kubernetes.client.Configuration()
+        config.host = sandbox.url
+        core = kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(config))
+        sandbox.cluster.store._max_history = 1
+        api = Api(sandbox.url)
+        for i in range(3):
+            api.post(CMS, configmap(f"c{i}"))
+        stream = kubernetes.watch.Watch().stream(
+            core.list_namespaced_secret, "default", resource_version="2", timeout_seconds=1
+        )
+        with pytest.raises(kubernetes.client.ApiException) as info:
+            list(stream)
+    assert info.value.status == 410

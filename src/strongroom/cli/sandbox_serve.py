@@ -39,7 +39,7 @@ from strongroom.sandbox import server
     "--token",
     default=None,
     envvar="STRONGROOM_SANDBOX_TOKEN",
-    help="Require this bearer token on every request.",
+    help="Require this bearer token on every request (and serve HTTPS).",
 )
 def serve(
     port: int,
@@ -50,7 +50,9 @@ def serve(
 ) -> None:
     """Serve an emulated Kubernetes API server on a loopback port until SIGTERM or Ctrl-C.
 
-    It runs no kubelet and no controllers: objects are stored and served, nothing runs.
+    Objects are stored and served; nothing runs (no kubelet, and of the controllers only
+    namespace defaults and garbage collection). With --token it serves HTTPS with a
+    self-signed certificate, which the written kubeconfig trusts.
     """
     sandbox = server.Sandbox(host=host, port=port, token=token, state_dir=state_dir)
 
