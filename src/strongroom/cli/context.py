@@ -29,6 +29,8 @@ class Settings:
     output: OutputFormat = OutputFormat.TABLE
     verbose: int = 0
     identity_files: tuple[pathlib.Path, ...] = ()
+    client_qps: float = 500.0
+    client_burst: int = 1000
 
 
 def settings() -> Settings:

@@ -70,6 +70,20 @@ from strongroom.cli import (
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
     help="Age identity file to unlock repositories (repeatable; also $STRONGROOM_IDENTITY).",
 )
+@click.option(
+    "--client-qps",
+    type=click.FloatRange(min=0.1),
+    default=500.0,
+    show_default=True,
+    help="Most requests per second to the API server.",
+)
+@click.option(
+    "--client-burst",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Requests allowed at once above --client-qps.",
+)
 @click.option("-v", "--verbose", count=True, help="More detail: debug logs and tracebacks.")
 @click.pass_context
 def cli(
@@ -79,6 +93,8 @@ def cli(
     kube_context: str | None,
     output: str,
     identity_files: tuple[pathlib.Path, ...],
+    client_qps: float,
+    client_burst: int,
     verbose: int,
 ) -> None:
     """Back up and migrate Kubernetes applications, encrypted before anything is stored."""
@@ -94,6 +110,8 @@ def cli(
         output=context.OutputFormat(output),
         verbose=verbose,
         identity_files=identity_files,
+        client_qps=client_qps,
+        client_burst=client_burst,
     )
 
 

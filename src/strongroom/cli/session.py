@@ -83,4 +83,9 @@ def open_repository(location: str | None) -> tuple[config.Location, repo.Reposit
 
 def kube() -> kube_client.Client:
     settings = context.settings()
-    return kube_client.Client.from_kubeconfig(settings.kubeconfig, settings.kube_context)
+    return kube_client.Client.from_kubeconfig(
+        settings.kubeconfig,
+        settings.kube_context,
+        qps=settings.client_qps,
+        burst=settings.client_burst,
+    )
