@@ -82,6 +82,7 @@ def test_namespace_patterns(
     assert got.namespaces() == expected
     assert got.namespaces("secrets") == expected & {"shop"}
     assert got.names("namespaces") == expected
+    assert got.results.error_count == 0  # a namespace that does not exist lists empty
 
 
 def test_concrete_namespaces_are_listed_one_by_one(shop: client.Client) -> None:

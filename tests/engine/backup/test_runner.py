@@ -117,8 +117,7 @@ def test_a_failed_list_gives_partially_failed(
     proxy = FaultProxy(sandbox.url).start()
     try:
         proxy.faults.append(Fault("GET", "/api/v1/secrets", status=403, times=100))
-        cluster = config.ClusterConfig(server=proxy.url, source="test", context="test")
-        with client.Client(cluster, retry_policy=FAST_RETRY) as through:
+        with through_proxy(proxy) as through:
             outcome = backup(through, repository, "partial")
     finally:
         proxy.stop()
@@ -208,3 +207,41 @@ def test_an_unreachable_cluster_fails_before_anything_is_written(
     ):
         backup(nowhere, repository, "never")
     assert stored_files(repo_dir) == before
+
+
+def through_proxy(proxy: FaultProxy) -> client.Client:
+    cluster = config.ClusterConfig(server=proxy.url, source="test", context="test")
+    return client.Client(cluster, retry_policy=FAST_RETRY)
+
+
+def test_a_failed_discovery_group_is_a_warning(
+    sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    proxy = FaultProxy(sandbox.url).start()
+    try:
+        proxy.faults.append(Fault("GET", "/apis/batch/v1", status=503, times=1000))
+        with through_proxy(proxy) as kube:
+            outcome = backup(kube, repository, "no-batch")
+    finally:
+        proxy.stop()
+    assert (outcome.phase, outcome.warnings, outcome.errors) == ("Completed", 1, 0)
+    warnings = document(repository, "no-batch", "results")["warnings"]["strongroom"]
+    assert warnings == ["discovery of API group batch failed; its resources are skipped"]
+
+
+def test_namespaces_that_cannot_be_listed_fail_the_backup(
+    sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    proxy = FaultProxy(sandbox.url).start()
+    try:
+        proxy.faults.append(Fault("GET", "/api/v1/namespaces?", status=500, times=1000))
+        with through_proxy(proxy) as kube:
+            outcome = backup(kube, repository, "blind")
+    finally:
+        proxy.stop()
+    assert outcome.phase == "Failed" and outcome.items == 0
+    assert outcome.failure_reason is not None
+    assert outcome.failure_reason.startswith("cannot list namespaces: ")
+    status = repository.backup("blind").manifest.status
+    assert (status["phase"], status["failureReason"]) == ("Failed", outcome.failure_reason)
+    assert list(archive_entries(repository, "blind")) == ["metadata/version"]

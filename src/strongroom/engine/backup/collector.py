@@ -82,10 +82,7 @@ class Collector:
         """Every item of the backup, in Velero's order; see the module docstring."""
         try:
             yield from self._collect()
-        except _Fatal as exc:
-            self.failure = str(exc)
-            self._log.error(f"backup failed: {exc}")
-        except kube_errors.KubeError as exc:
+        except (_Fatal, kube_errors.KubeError) as exc:
             self.failure = str(exc)
             self._log.error(f"backup failed: {exc}")
 
