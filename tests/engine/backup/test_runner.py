@@ -7,6 +7,7 @@ import json
 import pathlib
 
 import pytest
+import zstandard
 
 from strongroom import clock
 from strongroom.archive import layout, reader
@@ -245,3 +246,36 @@ def test_namespaces_that_cannot_be_listed_fail_the_backup(
     status = repository.backup("blind").manifest.status
     assert (status["phase"], status["failureReason"]) == ("Failed", outcome.failure_reason)
     assert list(archive_entries(repository, "blind")) == ["metadata/version"]
+
+
+def zstd_frames(data: bytes) -> list[bytes]:
+    """The decompressed content of each zstd frame (skippable padding frames left out)."""
+    frames = []
+    while data:
+        magic = int.from_bytes(data[:4], "little")
+        if magic & 0xFFFFFFF0 == 0x184D2A50:
+            data = data[8 + int.from_bytes(data[4:8], "little") :]
+            continue
+        dobj = zstandard.ZstdDecompressor().decompressobj()
+        frames.append(dobj.decompress(data))
+        data = dobj.unused_data
+    return frames
+
+
+def test_each_secret_is_a_zstd_frame_of_its_own(
+    shop: client.Client, repository: repo.Repository
+) -> None:
+    shop.create("secrets", {"metadata": {"name": "more", "namespace": "shop"}})
+    backup(shop, repository, "frames")
+    frames = zstd_frames(b"".join(repository.backup("frames").open("archive")))
+    holding = {
+        path: [f for f in frames if path.encode() in f]
+        for path in (
+            "resources/secrets/namespaces/shop/creds.json",
+            "resources/secrets/namespaces/shop/more.json",
+        )
+    }
+    for path, found in holding.items():
+        assert len(found) == 1, path
+        assert found[0].startswith(path.encode()) and found[0].count(b"ustar") == 1
+    assert sum(f.count(b"ustar") for f in frames) > 2  # the rest shares frames
