@@ -168,3 +168,24 @@ def test_status_is_reset_on_create_and_kept_on_update(sandbox: server.Sandbox) -
     code, patched = api.patch(f"{path}/p/status", {"status": {"phase": "Running"}})
     assert code == 200 and patched["status"]["phase"] == "Running"
     assert patched["spec"] == created["spec"]
+
+
+def test_external_name_services_get_no_ip(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    body = {
+        "metadata": {"name": "ext"},
+        "spec": {"type": "ExternalName", "externalName": "db.example.com"},
+    }
+    code, svc = api.post(SVCS, body)
+    assert code == 201 and "clusterIP" not in svc["spec"]
+    code, status = api.post(SVCS, {"metadata": {"name": "bad"}, "spec": {"type": "ExternalName"}})
+    assert code == 422 and status["details"]["causes"][0]["field"] == "spec.externalName"
+
+
+def test_config_data_is_limited_to_one_mebibyte(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    big = {"metadata": {"name": "big"}, "data": {"blob": "x" * (1024 * 1024 + 1)}}
+    code, status = api.post("/api/v1/namespaces/default/configmaps", big)
+    assert code == 422 and "Too long: must have at most 1048576 bytes" in status["message"]
+    fits = {"metadata": {"name": "fits"}, "data": {"blob": "x" * (1024 * 1024 - 100)}}
+    assert api.post("/api/v1/namespaces/default/configmaps", fits)[0] == 201

@@ -57,6 +57,11 @@ class Allocator:
             return causes
         if old is not None:
             self.release(old)
+        if spec.get("type") == "ExternalName":
+            spec.pop("clusterIP", None)
+            spec.pop("clusterIPs", None)
+            self._take(svc)
+            return []
         if not spec.get("clusterIP"):
             spec["clusterIP"] = self._free_ip()
         if spec["clusterIP"] != "None":

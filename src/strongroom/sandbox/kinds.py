@@ -8,13 +8,10 @@ data, a workload's selector, a Secret's type).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from typing import Any
 
-from strongroom.sandbox import catalog, objects, status, workloads
+from strongroom.sandbox import catalog, configdata, objects, status, workloads
 
 Obj = dict[str, Any]
 Cause = status.Cause
@@ -34,12 +31,6 @@ _WORKLOADS = {
     ("apps", "daemonsets"),
 }
 _SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
-_IMMUTABLE_MSG = "field is immutable when `immutable` is set"
-_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
-_CONFIG_KEY_MSG = (
-    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
-    "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
-)
 
 
 def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
@@ -62,56 +53,11 @@ def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
         _default_service(obj)
     elif key == ("", "secrets"):
         obj.setdefault("type", "Opaque")
-        fold_string_data(obj)
+        configdata.fold_string_data(obj)
     elif key in _WORKLOADS and key != ("apps", "daemonsets"):
         obj.setdefault("spec", {}).setdefault("replicas", 1)
     elif key == ("batch", "jobs"):
         workloads.prepare_job(obj)
-
-
-def fold_string_data(secret: Obj) -> None:
-    """Merge a Secret's write-only ``stringData`` into ``data`` (base64), as the server does."""
-    extra = secret.pop("stringData", None)
-    if isinstance(extra, dict) and extra:
-        data = secret.get("data")
-        data = dict(data) if isinstance(data, dict) else {}
-        for k, v in extra.items():
-            data[k] = base64.b64encode(str(v).encode()).decode()
-        secret["data"] = data
-
-
-def _config_key_causes(obj: Obj, parts: tuple[str, ...]) -> list[Cause]:
-    causes = []
-    for part in parts:
-        mapping = obj.get(part)
-        if mapping is None:
-            continue
-        if not isinstance(mapping, dict):
-            causes.append(status.field(part, "Invalid value: must be a map of strings"))
-            continue
-        for k, v in mapping.items():
-            if not _CONFIG_KEY.fullmatch(k) or len(k) > 253:
-                causes.append(
-                    status.field(
-                        f"{part}[{k}]", f"Invalid value: {json.dumps(k)}: {_CONFIG_KEY_MSG}"
-                    )
-                )
-            if not isinstance(v, str):
-                causes.append(
-                    status.field(
-                        f"{part}[{k}]", f"Invalid value: {json.dumps(v)}: must be a string"
-                    )
-                )
-            elif part in ("binaryData",) or (part == "data" and obj.get("kind") == "Secret"):
-                try:
-                    base64.b64decode(v, validate=True)
-                except (binascii.Error, ValueError):
-                    causes.append(
-                        status.field(
-                            f"{part}[{k}]", 'Invalid value: "<value>": illegal base64 data'
-                        )
-                    )
-    return causes
 
 
 def _default_service(obj: Obj) -> None:
@@ -140,7 +86,7 @@ def carry_over(rtype: catalog.ResourceType, old: Obj, new: Obj) -> None:
         else:
             new.pop("status", None)
     if rtype.group_resource == ("", "secrets"):
-        fold_string_data(new)
+        configdata.fold_string_data(new)
     if rtype.group_resource == ("", "namespaces"):
         new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
         objects.meta(new).setdefault("labels", {})["kubernetes.io/metadata.name"] = old["metadata"][
@@ -177,9 +123,9 @@ def validate(rtype: catalog.ResourceType, obj: Obj, old: Obj | None) -> list[Cau
     if key == ("", "services"):
         causes += _service_causes(obj, old)
     elif key in (("", "configmaps"), ("", "secrets")):
-        causes += _config_key_causes(obj, ("data", "binaryData"))
+        causes += configdata.key_causes(obj, ("data", "binaryData"))
         if old is not None:
-            causes += _immutable_data_causes(obj, old)
+            causes += configdata.immutable_causes(obj, old)
     elif key == ("", "persistentvolumeclaims") and old is not None:
         causes += _pvc_causes(obj, old)
     elif key in _WORKLOADS:
@@ -212,6 +158,16 @@ def _service_causes(obj: Obj, old: Obj | None) -> list[Cause]:
     spec = obj.get("spec") or {}
     causes: list[Cause] = []
     kind = spec.get("type", "ClusterIP")
+    if kind == "ExternalName" and not spec.get("externalName"):
+        causes.append(status.field("spec.externalName", "Required value", "FieldValueRequired"))
+    if kind == "ExternalName" and spec.get("clusterIP") not in (None, "", "None"):
+        causes.append(
+            status.field(
+                "spec.clusterIPs",
+                f"Invalid value: []string{{{json.dumps(spec['clusterIP'])}}}: may not be set "
+                "for ExternalName services",
+            )
+        )
     if kind not in _SERVICE_TYPES:
         causes.append(
             status.field(
@@ -232,26 +188,6 @@ def _service_causes(obj: Obj, old: Obj | None) -> list[Cause]:
                 f"{json.dumps(spec.get('clusterIP'))}}}: may not change once set",
             )
         )
-    return causes
-
-
-def _immutable_data_causes(obj: Obj, old: Obj) -> list[Cause]:
-    causes: list[Cause] = []
-    if old.get("type") is not None and obj.get("type") != old.get("type"):
-        causes.append(
-            status.field(
-                "type", f"Invalid value: {json.dumps(obj.get('type'))}: field is immutable"
-            )
-        )
-    if not old.get("immutable"):
-        return causes
-    if not obj.get("immutable"):
-        causes.append(
-            status.field("immutable", f"Forbidden: {_IMMUTABLE_MSG}", "FieldValueForbidden")
-        )
-    for part in ("data", "binaryData", "stringData"):
-        if obj.get(part) != old.get(part) and part != "stringData":
-            causes.append(status.field(part, f"Forbidden: {_IMMUTABLE_MSG}", "FieldValueForbidden"))
     return causes
 
 
