@@ -172,13 +172,22 @@ def test_bad_bodies_are_400(sandbox: server.Sandbox) -> None:
     assert api.request("POST", CMS, raw=b"[1, 2]")[0] == 400
 
 
-def test_delete_returns_object_and_then_404(sandbox: server.Sandbox) -> None:
+def test_delete_answers_status_or_object_then_404(sandbox: server.Sandbox) -> None:
     api = Api(sandbox.url)
-    api.post(CMS, configmap("a"))
-    code, obj = api.delete(f"{CMS}/a")
-    assert code == 200 and obj["metadata"]["name"] == "a"
+    _, created = api.post(CMS, configmap("a"))
+    code, status = api.delete(f"{CMS}/a")
+    assert code == 200 and status["kind"] == "Status" and status["status"] == "Success"
+    assert status["details"] == {
+        "name": "a",
+        "kind": "configmaps",
+        "uid": created["metadata"]["uid"],
+    }
     assert api.get(f"{CMS}/a")[0] == 404
     assert api.delete(f"{CMS}/a")[0] == 404
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    api.post("/api/v1/namespaces/default/pods", pod)
+    code, deleted = api.delete("/api/v1/namespaces/default/pods/p")
+    assert code == 200 and deleted["kind"] == "Pod", "pods answer the deleted object"
 
 
 def test_delete_preconditions(sandbox: server.Sandbox) -> None:

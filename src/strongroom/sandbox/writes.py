@@ -10,6 +10,7 @@ from typing import Any
 
 from strongroom.sandbox import (
     admission,
+    catalog,
     cluster,
     crds,
     kinds,
@@ -277,8 +278,47 @@ def delete(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         policy = options.get("propagationPolicy") or call.query.get("propagationPolicy")
         if policy == "Orphan" or options.get("orphanDependents") is True:
             lifecycle.orphan_dependents(c, old)
-        obj, _ = lifecycle.request_deletion(c, rtype.group_resource, old)
+        obj, gone = lifecycle.request_deletion(c, rtype.group_resource, old)
+        if gone and not _returns_deleted_object(rtype):
+            return 200, _deleted_status(rtype, obj)
         return 200, objects.with_type(obj, rtype)
+
+
+#: Resources whose immediate deletion answers the deleted object (``ReturnDeletedObject``);
+#: the others answer a Success Status. An object kept by finalizers is always answered.
+_RETURN_DELETED = frozenset(
+    {
+        ("", "pods"),
+        ("", "services"),
+        ("", "persistentvolumeclaims"),
+        ("", "persistentvolumes"),
+        ("", "serviceaccounts"),
+        ("", "namespaces"),
+        ("storage.k8s.io", "storageclasses"),
+        cluster.CRD_RESOURCE,
+    }
+)
+
+
+def _returns_deleted_object(rtype: catalog.ResourceType) -> bool:
+    return rtype.custom or rtype.group_resource in _RETURN_DELETED
+
+
+def _deleted_status(rtype: catalog.ResourceType, obj: Obj) -> Obj:
+    details: Obj = {
+        "name": obj["metadata"]["name"],
+        "kind": rtype.plural,
+        "uid": obj["metadata"].get("uid"),
+    }
+    if rtype.group:
+        details["group"] = rtype.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
 
 
 def delete_collection(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
