@@ -7,10 +7,15 @@ import pathlib
 
 import pytest
 
+from strongroom import clock
 from strongroom import errors as base_errors
+from strongroom.archive import compress
+from strongroom.engine.restore import restorer, spec
 from strongroom.kube import client
+from strongroom.kube import errors as kube_errors
 from strongroom.repository import errors as repo_errors
 from strongroom.repository import repo as repo_mod
+from strongroom.sandbox import server
 from tests.engine.restore import helpers as h
 
 
@@ -75,3 +80,41 @@ def test_tampered_archive_is_refused_before_the_cluster_changes(
     assert "archive" in str(caught.value)
     assert h.inventory(target) == before
     assert repo.restores() == []
+
+
+@pytest.mark.parametrize(("workers", "stop_after"), [(1, 5), (8, 1)])
+def test_losing_the_cluster_mid_run_records_a_failed_restore(
+    source: client.Client,
+    target: client.Client,
+    target_sandbox: server.Sandbox,
+    repo: repo_mod.Repository,
+    workers: int,
+    stop_after: int,
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop"))
+    for i in range(30):
+        h.create(source, "configmaps", h.configmap(f"c{i:02}", "shop"))
+    h.backup_from(source, repo, "b1", ["namespaces", "configmaps"], ["shop"])
+    restore = spec.RestoreSpec(name="r1", backup_name="b1")
+    seen: list[restorer.ProgressEvent] = []
+
+    def progress(event: restorer.ProgressEvent) -> None:
+        seen.append(event)
+        if event.done == stop_after:
+            target_sandbox.stop()
+
+    with pytest.raises(kube_errors.ApiUnreachable) as caught:
+        restorer.run(
+            target, repo, restore, clock=clock.SystemClock(), progress=progress, workers=workers
+        )
+
+    assert caught.value.exit_code == base_errors.ExitCode.UNREACHABLE
+    status = repo.restore("r1").manifest.status
+    assert status["phase"] == "Failed"
+    assert "failureReason" in status
+    assert status["progress"]["itemsRestored"] == len(seen) == stop_after
+    assert status["progress"]["totalItems"] == 31
+    assert (
+        "restore failed"
+        in compress.decompress_document(b"".join(repo.restore("r1").open("log"))).decode()
+    )

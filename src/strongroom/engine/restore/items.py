@@ -37,7 +37,8 @@ class ItemRestorer:
     resources: outcome.ResourceList
     #: Group-resources a planned CRD will serve (a dry run cannot look them up yet).
     coming: frozenset[str] = frozenset()
-    steps: list[outcome.PlanStep] = dataclasses.field(default_factory=list)
+    #: A dry run's steps by item (filled from several threads).
+    steps: dict[base.ItemKey, outcome.PlanStep] = dataclasses.field(default_factory=dict)
     _done: set[base.ItemKey] = dataclasses.field(default_factory=set)
     _served: tuple[object, dict[str, discovery.APIResource]] = (None, {})
 
@@ -187,16 +188,14 @@ class ItemRestorer:
     ) -> str:
         name = self._target_name(item)
         if self.restore.dry_run:
-            self.steps.append(
-                outcome.PlanStep(
-                    item.key.group_resource,
-                    item.entry.api_version,
-                    item.entry.kind,
-                    item.target_namespace,
-                    name,
-                    foreseen,
-                    reason,
-                )
+            self.steps[item.key] = outcome.PlanStep(
+                item.key.group_resource,
+                item.entry.api_version,
+                item.entry.kind,
+                item.target_namespace,
+                name,
+                foreseen,
+                reason,
             )
             return foreseen
         self.resources.add(

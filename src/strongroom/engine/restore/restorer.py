@@ -26,7 +26,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from typing import Any
 
 from strongroom import clock as clock_mod
@@ -40,6 +41,8 @@ from strongroom.repository import backups
 from strongroom.repository import repo as repo_mod
 
 DEFAULT_RESOURCE_TIMEOUT = 600.0
+#: Items of one resource restored at a time (the client's rate limit still applies).
+DEFAULT_WORKERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +68,7 @@ def run(
     actions: registry.Registry | None = None,
     batch_bytes: int = planner.DEFAULT_BATCH_BYTES,
     resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT,
+    workers: int = DEFAULT_WORKERS,
 ) -> outcome.Outcome:
     """Restore ``restore.backup_name`` into the cluster of ``kube`` (module docstring)."""
     started = clock.now()
@@ -76,11 +80,11 @@ def run(
     )
     state = _Run(kube, backup, restore, plan, actions, clock, progress, batch_bytes)
     if restore.dry_run:
-        state.execute(resource_timeout)
+        state.execute(resource_timeout, workers)
         return state.outcome()
     writer = repo.begin_restore(backup, restore.name)
     try:
-        state.execute(resource_timeout)
+        state.execute(resource_timeout, workers)
     except BaseException as exc:
         state.log.error(f"restore failed: {exc}")
         try:
@@ -112,6 +116,7 @@ class _Run:
         self.resources = outcome.ResourceList()
         self.done = 0
         self.failed = False
+        self.pool: futures.ThreadPoolExecutor | None = None
         context = planner.action_context(restore, plan.planned_keys())
         labels = sanitize.restore_labels(restore.backup_name, restore.name)
         ensurer = namespaces.Ensurer(
@@ -134,7 +139,19 @@ class _Run:
             coming=frozenset(p.key.name for p in plan.crds),
         )
 
-    def execute(self, resource_timeout: float) -> None:
+    def execute(self, resource_timeout: float, workers: int = 1) -> None:
+        """Restore the plan with up to ``workers`` items of one resource at a time."""
+        if workers <= 1:
+            self._execute(resource_timeout)
+            return
+        with futures.ThreadPoolExecutor(workers, thread_name_prefix="restore") as pool:
+            self.pool = pool
+            try:
+                self._execute(resource_timeout)
+            finally:
+                self.pool = None
+
+    def _execute(self, resource_timeout: float) -> None:
         self.log.info(
             f"restoring {self.plan.total} items of backup {self.restore.backup_name}",
             restore=self.restore.name,
@@ -154,14 +171,36 @@ class _Run:
         changed: list[str] = []
         for batch in planner.batches(planned, self.batch_bytes):
             bodies = self._bodies(batch)
-            for item in batch:
-                action = self.items.restore_item(item, bodies.pop(item.entry.path))
-                if action in ("created", "updated"):
-                    changed.append(item.key.name)
-                self.done += 1
-                if self.progress is not None:
-                    self.progress(ProgressEvent(self.done, self.plan.total, str(item.key), action))
+            for run in _by_resource(batch):
+                for item, action in self._restore_run(run, bodies):
+                    if action in ("created", "updated"):
+                        changed.append(item.key.name)
+                    self.done += 1
+                    if self.progress is not None:
+                        event = ProgressEvent(self.done, self.plan.total, str(item.key), action)
+                        self.progress(event)
         return changed
+
+    def _restore_run(
+        self, run: list[planner.PlannedItem], bodies: dict[str, bytes]
+    ) -> Iterator[tuple[planner.PlannedItem, str]]:
+        """Restore items of one resource, concurrently when there is a pool; (item, action)
+        pairs in the order they finish. Progress is reported from the calling thread."""
+        if self.pool is None or len(run) == 1:
+            for item in run:
+                yield item, self.items.restore_item(item, bodies.pop(item.entry.path))
+            return
+        pending = {
+            self.pool.submit(self.items.restore_item, item, bodies.pop(item.entry.path)): item
+            for item in run
+        }
+        try:
+            for done in futures.as_completed(pending):
+                yield pending[done], done.result()
+        finally:
+            for future in pending:
+                future.cancel()
+            futures.wait(pending)
 
     def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[str, bytes]:
         """The bodies of ``batch`` from one more read of the (re-verified) archive."""
@@ -187,7 +226,8 @@ class _Run:
 
     def outcome(self) -> outcome.Outcome:
         doc = self.results.to_dict()
-        steps = tuple(self.items.steps)
+        found = self.items.steps
+        steps = tuple(found[p.key] for p in (*self.plan.crds, *self.plan.items) if p.key in found)
         counts: dict[str, int] = self.resources.counts
         if self.restore.dry_run:
             counts = {}
@@ -203,6 +243,17 @@ class _Run:
             dry_run=self.restore.dry_run,
             plan=steps,
         )
+
+
+def _by_resource(batch: Iterable[planner.PlannedItem]) -> list[list[planner.PlannedItem]]:
+    """Consecutive items of one group-resource (the plan keeps them together)."""
+    runs: list[list[planner.PlannedItem]] = []
+    for item in batch:
+        if runs and runs[-1][0].key.group_resource == item.key.group_resource:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def _document(value: Any) -> list[bytes]:
