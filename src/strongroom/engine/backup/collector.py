@@ -163,17 +163,22 @@ class Collector:
             max_pending=self._workers * 2,
             limit=self._page_size,
         )
-        for page in pages:
-            if isinstance(page, listing.ListFailure):
-                self._list_failed(page)
-                continue
-            res = self._by_gr[page.resource]
-            if page.items:
-                self._log.debug(
-                    f"listed {len(page.items)} {page.resource}", namespace=page.namespace
-                )
-            for obj in page.items:
-                yield from self._take(res, obj)
+        try:
+            for page in pages:
+                if isinstance(page, listing.ListFailure):
+                    self._list_failed(page)
+                    continue
+                res = self._by_gr[page.resource]
+                if page.items:
+                    self._log.debug(
+                        f"listed {len(page.items)} {page.resource}", namespace=page.namespace
+                    )
+                for obj in page.items:
+                    yield from self._take(res, obj)
+        finally:
+            close = getattr(pages, "close", None)  # stops the list workers however this ends
+            if callable(close):
+                close()
 
     def _list_failed(self, failure: listing.ListFailure) -> None:
         req, exc = failure.request, failure.error
