@@ -1,0 +1,76 @@
+"""Target namespaces: created when missing (from the backed-up Namespace object), waited for
+while terminating, never updated when they exist."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from strongroom.engine.restore import sanitize
+from strongroom.kube import client
+from strongroom.repository import repo as repo_mod
+from tests.engine.restore import helpers as h
+
+
+def test_terminating_namespace_is_waited_for_then_created(
+    source: client.Client, target: client.Client, repo: repo_mod.Repository
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop", team="a"))
+    h.create(source, "configmaps", h.configmap("c", "shop"))
+    h.backup_from(source, repo, "b1", ["namespaces", "configmaps"], ["shop"])
+    old_uid = h.create(target, "namespaces", h.namespace("shop", team="old"))["metadata"]["uid"]
+    held = h.configmap("held", "shop")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    h.create(target, "configmaps", held)
+    target.delete("namespaces", "shop")
+    assert target.get("namespaces", "shop")["status"]["phase"] == "Terminating"
+
+    def release() -> None:
+        time.sleep(0.5)
+        target.patch("configmaps", "held", {"metadata": {"finalizers": None}}, "shop")
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    try:
+        out, _ = h.run_restore(target, repo)
+    finally:
+        releaser.join()
+
+    assert out.phase == "Completed", out.errors
+    namespace = target.get("namespaces", "shop")
+    assert namespace["metadata"]["labels"]["team"] == "a"
+    assert namespace["metadata"]["labels"][sanitize.RESTORE_LABEL] == "r1"
+    assert namespace["metadata"]["uid"] != old_uid
+    assert "c" in h.names(target, "configmaps", "shop")
+    assert out.resources["v1/Namespace"] == ["shop(created)"]
+
+
+def test_existing_namespace_is_left_as_it_is(
+    source: client.Client, target: client.Client, repo: repo_mod.Repository
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop", team="a"))
+    h.create(source, "configmaps", h.configmap("c", "shop"))
+    h.backup_from(source, repo, "b1", ["namespaces", "configmaps"], ["shop"])
+    h.create(target, "namespaces", h.namespace("shop", team="live"))
+
+    out, _ = h.run_restore(target, repo, existing_resource_policy="update")
+
+    assert out.phase == "Completed" and out.warnings["namespaces"] == {}
+    assert target.get("namespaces", "shop")["metadata"]["labels"]["team"] == "live"
+    assert out.resources["v1/Namespace"] == ["shop(skipped)"]
+    assert out.resources["v1/ConfigMap"] == ["shop/c(created)"]
+
+
+def test_namespace_without_a_backed_up_object_is_created_bare(
+    source: client.Client, target: client.Client, repo: repo_mod.Repository
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop", team="a"))
+    h.create(source, "configmaps", h.configmap("c", "shop"))
+    h.backup_from(source, repo, "b1", ["configmaps"], ["shop"])
+
+    out, _ = h.run_restore(target, repo, namespace_mappings={"shop": "copy"})
+
+    assert out.phase == "Completed"
+    labels = target.get("namespaces", "copy")["metadata"]["labels"]
+    assert "team" not in labels and labels[sanitize.BACKUP_LABEL] == "b1"
+    assert out.resources["v1/Namespace"] == ["copy(created)"]
