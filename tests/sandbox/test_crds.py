@@ -141,3 +141,14 @@ def test_cluster_scoped_crd(sandbox: server.Sandbox) -> None:
     code, obj = api.post("/apis/example.com/v1/widgets", widget("top"))
     assert code == 201 and "namespace" not in obj["metadata"]
     assert api.get("/apis/example.com/v1/namespaces/default/widgets")[0] == 404
+
+
+def test_custom_objects_need_a_resource_version_to_update(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    api.post(CRDS, CRD)
+    _, obj = api.post(WIDGETS, widget("w1"))
+    blind = widget("w1")
+    code, status = api.put(f"{WIDGETS}/w1", blind)
+    assert code == 422 and "must be specified for an update" in status["message"]
+    blind["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"]
+    assert api.put(f"{WIDGETS}/w1", blind)[0] == 200

@@ -165,6 +165,12 @@ def update(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         given = obj["metadata"].get("resourceVersion")
         if given and given != old["metadata"]["resourceVersion"]:
             raise status.conflict(rtype.group, rtype.plural, call.route.name, status.STALE)
+        if not given and (rtype.custom or rtype.group_resource == cluster.CRD_RESOURCE):
+            # Custom resources and CRDs allow no unconditional update.
+            cause = status.field(
+                "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update"
+            )
+            raise status.invalid(rtype.group, rtype.kind, call.route.name, [cause])
         return commit(c, call, old, record_manager(call, old, obj))
 
 
