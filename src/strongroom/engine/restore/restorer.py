@@ -14,7 +14,9 @@
    repository.
 4. Otherwise the restore's name is claimed in the repository, then CRDs are restored and
    waited for until Established, discovery is refreshed, and every other item follows in
-   priority order, bodies read back batch by batch (:func:`planner.batches`).
+   priority order, bodies read back batch by batch (:func:`planner.batches`). Items of one
+   resource are restored by up to ``workers`` threads at a time (the order between
+   resources is kept; the client's rate limit still applies); a dry run compares likewise.
 5. The log, results and resource list are stored beside the backup and the restore's
    manifest is committed with its phase: ``Completed``, ``PartiallyFailed`` (any error) or
    ``Failed``. A fatal error (the API server unreachable, the archive changed under the run)
