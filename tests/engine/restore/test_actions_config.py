@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from strongroom.engine.restore import errors
-from strongroom.engine.restore.actions import base, pvc, registry, serviceaccount
+from strongroom.engine.restore.actions import apiservice, base, pvc, registry, serviceaccount
 from tests.engine.restore import actionkit
 
 Obj = dict[str, Any]
@@ -289,3 +289,41 @@ def test_every_built_in_action_declares_the_current_interface() -> None:
     names = [a.NAME for a in registry.BUILT_IN]
     assert len(set(names)) == len(names)
     assert all(a.API_VERSION == base.API_VERSION for a in registry.BUILT_IN)
+
+
+@pytest.mark.parametrize(
+    ("labels", "skipped"), [({apiservice.AUTOMANAGED: "onstart"}, True), ({}, False)]
+)
+def test_automanaged_api_services_are_skipped(labels: dict[str, str], skipped: bool) -> None:
+    obj = {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {"name": "v1.apps", "labels": labels},
+        "spec": {"group": "apps", "version": "v1"},
+    }
+    assert actionkit.run("apiservices.apiregistration.k8s.io", obj).skip is skipped
+
+
+@pytest.mark.parametrize(
+    "group_resource",
+    [
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "validatingwebhookconfigurations.admissionregistration.k8s.io",
+    ],
+)
+def test_webhook_side_effects_made_valid_for_v1(group_resource: str) -> None:
+    obj = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "hooks"},
+        "webhooks": [
+            {"name": "a.example.com", "sideEffects": "Unknown"},
+            {"name": "b.example.com", "sideEffects": "NoneOnDryRun"},
+            {"name": "c.example.com"},
+        ],
+    }
+    out = actionkit.run(group_resource, obj)
+    assert [w["sideEffects"] for w in out.item["webhooks"]] == ["None", "NoneOnDryRun", "None"]
+    assert len(out.warnings) == 2
+    obj["apiVersion"] = "admissionregistration.k8s.io/v1beta1"
+    assert actionkit.run(group_resource, obj).item["webhooks"][0]["sideEffects"] == "Unknown"

@@ -12,6 +12,7 @@ import dataclasses
 
 from strongroom.engine.restore import errors
 from strongroom.engine.restore.actions import (
+    apiservice,
     base,
     crd,
     job,
@@ -23,6 +24,7 @@ from strongroom.engine.restore.actions import (
     secret,
     service,
     serviceaccount,
+    webhooks,
 )
 
 BUILT_IN: tuple[type[base.RestoreItemAction], ...] = (
@@ -37,6 +39,8 @@ BUILT_IN: tuple[type[base.RestoreItemAction], ...] = (
     secret.SecretAction,
     rolebinding.RoleBindingAction,
     rolebinding.ClusterRoleBindingAction,
+    apiservice.APIServiceAction,
+    webhooks.AdmissionWebhookAction,
 )
 
 
