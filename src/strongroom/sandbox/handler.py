@@ -18,6 +18,7 @@ import yaml
 
 from strongroom.sandbox import (
     cluster,
+    deletes,
     discovery,
     openapi,
     patches,
@@ -199,7 +200,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif method == "PATCH":
             result = patches.patch(c, call)
         else:
-            result = writes.delete(c, call)
+            result = deletes.delete(c, call)
         self._send(*result, warnings=call.warnings)
 
     def _send(self, code: int, body: Any, warnings: list[str] | None = None) -> None:
