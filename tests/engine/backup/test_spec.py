@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from strongroom import errors
-from strongroom.engine.backup import durations, globs, spec
+from strongroom.engine.backup import durations, globs, selectors, spec
+from tests.engine.backup.test_selectors import SELECTORS
 
 
 def test_defaults_and_manifest_form() -> None:
@@ -182,3 +184,69 @@ def test_glob_compiler_raises_only_usage_errors(text: str) -> None:
         assert compiled.matches(text.replace("*", "").replace("?", "0"))
         if "*" not in text:
             assert not compiled.matches(text + "a")
+
+
+NO_RANGE = SELECTORS.filter(
+    lambda s: all(r.op not in (selectors.Op.GREATER, selectors.Op.LESS) for r in s.requirements)
+)
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> spec.BackupSpec:
+    namespaces = st.lists(st.sampled_from(["shop", "blog*", "team-[ab]", "s?op"]), unique=True)
+    resources = st.lists(st.sampled_from(["pods", "cm", "deployments.apps", "Secret"]), unique=True)
+    included_ns = draw(namespaces)
+    included_res = draw(resources)
+    selector_kind = draw(st.sampled_from(["none", "one", "or"]))
+    fields: dict[str, object] = {}
+    if selector_kind == "one":
+        fields["label_selector"] = str(draw(NO_RANGE))
+    elif selector_kind == "or":
+        fields["or_label_selectors"] = tuple(str(s) for s in draw(st.lists(NO_RANGE, max_size=3)))
+    return spec.BackupSpec(
+        "b",
+        included_namespaces=tuple(included_ns),
+        excluded_namespaces=tuple(n for n in draw(namespaces) if n not in included_ns),
+        included_resources=tuple(included_res),
+        excluded_resources=tuple(r for r in draw(resources) if r not in included_res),
+        include_cluster_resources=draw(st.sampled_from([None, True, False])),
+        ttl=draw(
+            st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=999))
+        ),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+@given(specs())
+def test_manifest_spec_reads_back(original: spec.BackupSpec) -> None:
+    doc = json.loads(json.dumps(original.to_dict()))
+    again = spec.BackupSpec.from_dict("b", doc)
+    assert again.to_dict() == original.to_dict()
+    # "a==b" reads back as "a=b": the same requirement (LabelSelector has one equality)
+    same = tuple(t and t.replace("==", "=") for t in original.server_selectors())
+    assert again.server_selectors() == same
+    assert again.ttl == original.ttl
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"includedNamespaces": "shop"},
+        {"includeClusterResources": "yes"},
+        {"ttl": 5},
+        {"ttl": "5 days"},
+        {"labelSelector": []},
+        {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]}},
+        {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
+        {
+            "labelSelector": {
+                "matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]
+            }
+        },
+        {"labelSelector": {"matchLabels": {"a": "b c"}}},
+        {"orLabelSelectors": {}},
+    ],
+)
+def test_malformed_manifest_specs(doc: dict[str, object]) -> None:
+    with pytest.raises(errors.UsageError):
+        spec.BackupSpec.from_dict("b", doc)

@@ -14,9 +14,15 @@ import re
 from typing import Any
 
 from strongroom import errors
-from strongroom.engine.backup import durations, globs, selectors
+from strongroom.engine.backup import durations, globs, metav1, selectors
 
 DEFAULT_TTL = datetime.timedelta(hours=720)
+_LIST_FIELDS = {
+    "includedNamespaces": "included_namespaces",
+    "excludedNamespaces": "excluded_namespaces",
+    "includedResources": "included_resources",
+    "excludedResources": "excluded_resources",
+}
 DEFAULT_LOCATION = "default"
 _NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
@@ -79,7 +85,7 @@ class BackupSpec:
         if self.label_selector is not None and self.or_label_selectors:
             raise SpecError("labelSelector and orLabelSelectors cannot be used together")
         for text in self.selector_texts():
-            _velero_selector(text)
+            metav1.to_document(text)
         if self.ttl < datetime.timedelta(0):
             raise SpecError(f"ttl {durations.to_string(self.ttl)}: must not be negative")
         if not self.storage_location.strip():
@@ -103,6 +109,38 @@ class BackupSpec:
             return (None,)
         return tuple(str(selectors.parse(t)) or None for t in texts)
 
+    @classmethod
+    def from_dict(cls, name: str, doc: dict[str, Any]) -> BackupSpec:
+        """The spec a manifest's ``spec`` (see :meth:`to_dict`) describes; SpecError if it
+        is malformed. Selectors come back in canonical form."""
+        fields: dict[str, Any] = {}
+        for key, field in _LIST_FIELDS.items():
+            value = doc.get(key) or []
+            if not isinstance(value, list):
+                raise SpecError(f"spec {key}: not a list")
+            fields[field] = tuple(value)
+        included = doc.get("includeClusterResources")
+        if included is not None and not isinstance(included, bool):
+            raise SpecError("spec includeClusterResources: not true, false or null")
+        if doc.get("labelSelector") is not None:
+            fields["label_selector"] = metav1.from_document(doc["labelSelector"])
+        ors = doc.get("orLabelSelectors")
+        ors = [] if ors is None else ors
+        if not isinstance(ors, list):
+            raise SpecError("spec orLabelSelectors: not a list")
+        fields["or_label_selectors"] = tuple(metav1.from_document(d) for d in ors)
+        ttl = doc.get("ttl", durations.to_string(DEFAULT_TTL))
+        location = doc.get("storageLocation", DEFAULT_LOCATION)
+        if not isinstance(ttl, str) or not isinstance(location, str):
+            raise SpecError("spec ttl and storageLocation: strings")
+        return cls(
+            name,
+            include_cluster_resources=included,
+            ttl=durations.parse(ttl, "spec ttl"),
+            storage_location=location,
+            **fields,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The manifest's ``spec``: Velero's Backup spec field names and shapes."""
         spec: dict[str, Any] = {
@@ -115,53 +153,7 @@ class BackupSpec:
             "storageLocation": self.storage_location,
         }
         if self.label_selector is not None:
-            spec["labelSelector"] = _velero_selector(self.label_selector)
+            spec["labelSelector"] = metav1.to_document(self.label_selector)
         if self.or_label_selectors:
-            spec["orLabelSelectors"] = [_velero_selector(t) for t in self.or_label_selectors]
+            spec["orLabelSelectors"] = [metav1.to_document(t) for t in self.or_label_selectors]
         return spec
-
-
-def _velero_selector(text: str) -> dict[str, Any]:
-    """``metav1.LabelSelector`` of ``text``, as Velero's ``--selector`` flag builds it.
-
-    Equalities become ``matchLabels`` (as ``In`` expressions when a key repeats, so nothing is
-    lost), ``!=`` a ``NotIn``; ``>`` and ``<`` have no LabelSelector form and are refused.
-    """
-    parsed = selectors.parse(text)
-    equal_keys = [
-        r.key
-        for r in parsed.requirements
-        if r.op in (selectors.Op.EQUALS, selectors.Op.DOUBLE_EQUALS)
-    ]
-    labels: dict[str, str] = {}
-    expressions: list[dict[str, Any]] = []
-    for req in parsed.requirements:
-        if req.op in (selectors.Op.GREATER, selectors.Op.LESS):
-            raise SpecError(f"label selector {text!r}: '>' and '<' are not allowed in a backup")
-        if req.op in (selectors.Op.EQUALS, selectors.Op.DOUBLE_EQUALS):
-            if equal_keys.count(req.key) == 1:
-                labels[req.key] = req.values[0]
-                continue
-            expressions.append({"key": req.key, "operator": "In", "values": list(req.values)})
-        else:
-            expressions.append(_expression(req))
-    out: dict[str, Any] = {}
-    if labels:
-        out["matchLabels"] = labels
-    if expressions:
-        out["matchExpressions"] = expressions
-    return out
-
-
-def _expression(req: selectors.Requirement) -> dict[str, Any]:
-    operator = {
-        selectors.Op.NOT_EQUALS: "NotIn",
-        selectors.Op.IN: "In",
-        selectors.Op.NOT_IN: "NotIn",
-        selectors.Op.EXISTS: "Exists",
-        selectors.Op.NOT_EXISTS: "DoesNotExist",
-    }[req.op]
-    expression: dict[str, Any] = {"key": req.key, "operator": operator}
-    if req.values:
-        expression["values"] = list(req.values)
-    return expression
