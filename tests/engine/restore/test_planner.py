@@ -326,9 +326,7 @@ def test_entries_that_are_not_json_objects_are_problems() -> None:
 def test_batches(sizes: list[int], budget: int, expected: list[int]) -> None:
     items = [
         planner.PlannedItem(
-            planner.Entry(
-                base.ItemKey("configmaps", "n", str(i)), f"p{i}", size, "v1", "ConfigMap"
-            ),
+            planner.Entry(base.ItemKey("configmaps", "n", str(i)), size, "v1", "ConfigMap"),
             "n",
         )
         for i, size in enumerate(sizes)

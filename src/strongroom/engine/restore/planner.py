@@ -1,8 +1,8 @@
 """The restore plan: which items of a backup are restored, in which order (pure).
 
 Planning is the first of several passes over the archive and keeps memory bounded: it reads
-every entry once, keeps a small :class:`Entry` per item (its key, path, size, apiVersion and
-kind, never its body) plus the backed-up Namespace objects, and decides:
+every entry once, keeps a small :class:`Entry` per item (its key, size, apiVersion and kind,
+never its body; repeated strings interned) plus the backed-up Namespace objects, and decides:
 
 1. selection (:mod:`strongroom.engine.restore.filters`) of each item on its own;
 2. additional items: what the restore item actions name for each item (a pod's PVCs and
@@ -21,11 +21,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import sys
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from strongroom.archive import reader
+from strongroom.archive import layout, reader
 from strongroom.engine.restore import filters, nonrestorable, ordering, sanitize, spec
 from strongroom.engine.restore.actions import base, registry
 from strongroom.kube import discovery
@@ -39,7 +40,6 @@ class Entry:
     """One item of the archive, without its body."""
 
     key: base.ItemKey
-    path: str
     size: int
     api_version: str
     kind: str
@@ -99,6 +99,12 @@ def action_context(
     )
 
 
+def item_key(path: layout.ItemPath) -> base.ItemKey:
+    """The key of an archive item, its repeated parts interned (100k items, few resources)."""
+    namespace = None if path.namespace is None else sys.intern(path.namespace)
+    return base.ItemKey(sys.intern(path.group_resource), namespace, path.name)
+
+
 class _Scanner:
     def __init__(
         self, selection: filters.Selection, actions: registry.Registry, restore: spec.RestoreSpec
@@ -116,10 +122,9 @@ class _Scanner:
     def add(self, found: reader.ReadItem) -> None:
         if found.item is None:
             return
-        path = found.item
-        key = base.ItemKey(path.group_resource, path.namespace, path.name)
-        if path.namespace is not None:
-            self.namespaces.add(path.namespace)
+        key = item_key(found.item)
+        if key.namespace is not None:
+            self.namespaces.add(key.namespace)
         if nonrestorable.is_non_restorable(key.group_resource):
             return
         try:
@@ -132,10 +137,9 @@ class _Scanner:
         meta = base.metadata(obj)
         self.entries[key] = Entry(
             key,
-            found.path,
             len(found.body),
-            str(obj.get("apiVersion", "")),
-            str(obj.get("kind", "")),
+            sys.intern(str(obj.get("apiVersion", ""))),
+            sys.intern(str(obj.get("kind", ""))),
         )
         if key.group_resource == filters.NAMESPACES and key.namespace is None:
             self.namespace_objects[key.name] = obj

@@ -36,7 +36,7 @@ from strongroom import clock as clock_mod
 from strongroom.archive import compress, reader
 from strongroom.engine import logs, results
 from strongroom.engine.restore import items, namespaces, ordering, outcome, planner, sanitize, spec
-from strongroom.engine.restore.actions import registry
+from strongroom.engine.restore.actions import base, registry
 from strongroom.kube import client
 from strongroom.kube import errors as kube_errors
 from strongroom.repository import backups
@@ -184,16 +184,16 @@ class _Run:
         return changed
 
     def _restore_run(
-        self, run: list[planner.PlannedItem], bodies: dict[str, bytes]
+        self, run: list[planner.PlannedItem], bodies: dict[base.ItemKey, bytes]
     ) -> Iterator[tuple[planner.PlannedItem, str]]:
         """Restore items of one resource, concurrently when there is a pool; (item, action)
         pairs in the order they finish. Progress is reported from the calling thread."""
         if self.pool is None or len(run) == 1:
             for item in run:
-                yield item, self.items.restore_item(item, bodies.pop(item.entry.path))
+                yield item, self.items.restore_item(item, bodies.pop(item.key))
             return
         pending = {
-            self.pool.submit(self.items.restore_item, item, bodies.pop(item.entry.path)): item
+            self.pool.submit(self.items.restore_item, item, bodies.pop(item.key)): item
             for item in run
         }
         try:
@@ -204,13 +204,15 @@ class _Run:
                 future.cancel()
             futures.wait(pending)
 
-    def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[str, bytes]:
+    def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[base.ItemKey, bytes]:
         """The bodies of ``batch`` from one more read of the (re-verified) archive."""
-        wanted = {p.entry.path for p in batch}
-        found: dict[str, bytes] = {}
+        wanted = {p.key for p in batch}
+        found: dict[base.ItemKey, bytes] = {}
         for entry in reader.iter_items(self.backup.open("archive")):
-            if entry.path in wanted:
-                found[entry.path] = entry.body
+            if entry.item is not None:
+                key = planner.item_key(entry.item)
+                if key in wanted:
+                    found[key] = entry.body
         return found
 
     def _wait_established(self, name: str, timeout: float) -> None:
