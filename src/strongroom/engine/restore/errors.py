@@ -18,6 +18,15 @@ cluster is changed at all.
 from __future__ import annotations
 
 from strongroom import errors
+from strongroom.kube import errors as kube_errors
+
+#: Kubernetes errors that mean the cluster cannot be worked with at all (not that one item
+#: failed): they stop the run instead of being recorded against an item.
+FATAL_KUBE_ERRORS: tuple[type[kube_errors.KubeError], ...] = (
+    kube_errors.ApiUnreachable,
+    kube_errors.Unauthorized,
+    kube_errors.CredentialError,
+)
 
 
 class RestoreError(errors.StrongroomError):

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.engine.restore import mergepatch, outcome, sanitize
+from strongroom.engine.restore import errors, mergepatch, outcome, sanitize
 from strongroom.engine.restore.actions import serviceaccount
 from strongroom.kube import client, discovery
 from strongroom.kube import errors as kube_errors
@@ -104,6 +104,8 @@ class _Patcher:
             return None
         try:
             self.kube.patch(self.res, self.name, body, self.namespace, patch_type="merge")
+        except errors.FATAL_KUBE_ERRORS:
+            raise
         except kube_errors.ApiError as exc:
             where = outcome.entry_name(self.namespace, self.name)
             reason = exc.reason or exc.status

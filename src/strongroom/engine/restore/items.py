@@ -15,13 +15,20 @@ import typing
 from typing import Any
 
 from strongroom.engine import logs, results
-from strongroom.engine.restore import existing, namespaces, outcome, planner, sanitize, spec
+from strongroom.engine.restore import (
+    errors,
+    existing,
+    namespaces,
+    outcome,
+    planner,
+    sanitize,
+    spec,
+)
 from strongroom.engine.restore.actions import base, registry
 from strongroom.kube import bodies, client, discovery
 from strongroom.kube import errors as kube_errors
 
-#: Errors that mean the cluster cannot be worked with at all, not that one item failed.
-FATAL = (kube_errors.ApiUnreachable, kube_errors.Unauthorized, kube_errors.CredentialError)
+FATAL = errors.FATAL_KUBE_ERRORS
 
 
 @dataclasses.dataclass
@@ -118,6 +125,8 @@ class ItemRestorer:
         name = str(desired["metadata"]["name"])
         try:
             live = self.kube.get(res, name, item.target_namespace)
+        except FATAL:
+            raise
         except kube_errors.KubeError as exc:
             self.log.warning(
                 f"could not retrieve in-cluster copy of {self._name(item)}: {exc}", where

@@ -16,7 +16,7 @@ from typing import Any
 
 from strongroom import clock as clock_mod
 from strongroom.engine import logs
-from strongroom.engine.restore import outcome, sanitize
+from strongroom.engine.restore import errors, outcome, sanitize
 from strongroom.engine.restore.actions import base, namespace
 from strongroom.kube import bodies, client
 from strongroom.kube import errors as kube_errors
@@ -72,6 +72,8 @@ class Ensurer:
         except kube_errors.AlreadyExists:
             self._ready.add(target)
             return False, None
+        except errors.FATAL_KUBE_ERRORS:
+            raise
         except kube_errors.KubeError as exc:
             problem = f"could not create namespace {target}: {exc}"
             self._failed[target] = problem
