@@ -118,3 +118,21 @@ def test_losing_the_cluster_mid_run_records_a_failed_restore(
         "restore failed"
         in compress.decompress_document(b"".join(repo.restore("r1").open("log"))).decode()
     )
+
+
+def test_a_restore_name_is_taken_once(
+    source: client.Client, target: client.Client, repo: repo_mod.Repository
+) -> None:
+    h.create(source, "namespaces", h.namespace("shop"))
+    h.create(source, "configmaps", h.configmap("a", "shop"))
+    h.backup_from(source, repo, "b1", ["namespaces", "configmaps"], ["shop"])
+    h.run_restore(target, repo)
+    target.delete("configmaps", "a", "shop")
+    before = h.inventory(target)
+
+    with pytest.raises(repo_errors.NameTaken) as caught:
+        h.run_restore(target, repo)
+
+    assert caught.value.exit_code == base_errors.ExitCode.ALREADY_EXISTS
+    assert h.inventory(target) == before
+    assert [r.name for r in repo.restores()] == ["r1"]

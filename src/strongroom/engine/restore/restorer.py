@@ -85,16 +85,21 @@ def run(
         state.execute(resource_timeout, workers)
         return state.outcome()
     writer = repo.begin_restore(backup, restore.name)
+    failure: BaseException | None = None
     try:
         state.execute(resource_timeout, workers)
     except BaseException as exc:
+        failure = exc
         state.log.error(f"restore failed: {exc}")
-        try:
-            _store(writer, state, started, clock, failure=str(exc) or type(exc).__name__)
-        except Exception:
-            writer.abort()  # the repository itself failed: leave no half-written restore
-        raise
-    _store(writer, state, started, clock)
+    try:
+        reason = None if failure is None else str(failure) or type(failure).__name__
+        _store(writer, state, started, clock, failure=reason)
+    except BaseException:
+        writer.abort()  # the repository itself failed: leave no half-written restore
+        if failure is None:
+            raise
+    if failure is not None:
+        raise failure
     return state.outcome()
 
 
