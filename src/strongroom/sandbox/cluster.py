@@ -19,6 +19,7 @@ from strongroom.sandbox import (
     crds,
     kinds,
     objects,
+    podadmission,
     routing,
     status,
     store,
@@ -30,6 +31,7 @@ DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 CRD_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")
 NAMESPACES = ("", "namespaces")
 SERVICES = ("", "services")
+PODS = ("", "pods")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,15 +92,21 @@ class Cluster:
             },
         }
         self.create_internal(("", "v1", "services"), svc)
+        for priority_class in podadmission.system_priority_classes():
+            self.create_internal(("scheduling.k8s.io", "v1", "priorityclasses"), priority_class)
+        self.create_internal(("", "v1", "nodes"), _node())
 
     def create_internal(self, gvr: tuple[str, str, str], obj: Obj) -> Obj:
-        """Create an object as the server itself does (no request, no validation)."""
+        """Create an object as the server itself does (no request, no validation, status kept)."""
         rtype = self.catalog.lookup(*gvr)
         assert rtype is not None
         meta = obj["metadata"]
         meta.setdefault("uid", objects.new_uid())
         meta.setdefault("creationTimestamp", objects.now())
+        given_status = obj.get("status")
         kinds.prepare_create(rtype, obj)
+        if given_status is not None:
+            obj["status"] = given_status  # the server's own objects come with their status
         with self.store.lock:
             if rtype.group_resource == SERVICES:
                 self.allocator.allocate(obj, None)
@@ -139,3 +147,52 @@ class Cluster:
                 f"unable to create new content in namespace {namespace} because it is being "
                 "terminated",
             )
+
+
+def _node() -> Obj:
+    """The cluster's one Node: Ready, with a kubelet that never runs anything."""
+    stamp = objects.now()
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "sandbox",
+            "labels": {
+                "kubernetes.io/hostname": "sandbox",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "node-role.kubernetes.io/control-plane": "true",
+            },
+        },
+        "spec": {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"]},
+        "status": {
+            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"},
+            "allocatable": {"cpu": "2", "memory": "8Gi", "pods": "110"},
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                    "lastHeartbeatTime": stamp,
+                    "lastTransitionTime": stamp,
+                },
+            ],
+            "addresses": [
+                {"type": "InternalIP", "address": "127.0.0.1"},
+                {"type": "Hostname", "address": "sandbox"},
+            ],
+            "nodeInfo": {
+                "kubeletVersion": "v1.33.5+k3s1",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+                "containerRuntimeVersion": "none://0",
+                "kernelVersion": "",
+                "osImage": "strongroom sandbox",
+                "kubeProxyVersion": "",
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+            },
+        },
+    }

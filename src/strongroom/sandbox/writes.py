@@ -16,6 +16,7 @@ from strongroom.sandbox import (
     lifecycle,
     objects,
     patching,
+    podadmission,
     scale,
     status,
 )
@@ -104,6 +105,8 @@ def insert(c: cluster.Cluster, call: Call, obj: Obj) -> tuple[int, Obj]:
             crds.prepare(obj, None)
         if gr == cluster.SERVICES:
             _allocate(c, call, obj, None)
+        if gr == cluster.PODS:
+            podadmission.admit_pod(c.store, obj)
         if call.dry_run:
             return 201, objects.with_type(obj, rtype)
         return 201, objects.with_type(c.store.put(gr, obj), rtype)
