@@ -97,6 +97,8 @@ def make(**fields: object) -> spec.RestoreSpec:
         ({"namespace_mappings": {"a": "c", "b": "c"}}, errors.MappingError, "both map"),
         ({"included_namespaces": ("a",), "excluded_namespaces": ("a",)}, errors.SpecError, "both"),
         ({"excluded_namespaces": ("*",)}, errors.SpecError, "leaves nothing"),
+        ({"included_namespaces": ("shop[",)}, errors.SpecError, "namespace pattern"),
+        ({"excluded_namespaces": ("Shop",)}, errors.SpecError, "namespace pattern"),
     ],
 )
 def test_invalid_specs(fields: dict[str, object], error: type[Exception], fragment: str) -> None:

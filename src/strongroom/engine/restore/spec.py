@@ -20,6 +20,7 @@ import types
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from strongroom.engine.backup import globs
 from strongroom.engine.restore import errors, labelsel, names, nonrestorable
 
 Policy = Literal["none", "update"]
@@ -121,6 +122,15 @@ class RestoreSpec:
                     f"resource {pattern!r} ({found}) cannot be restored; remove it from the "
                     "included resources"
                 )
+        self._validate_namespaces()
+
+    def _validate_namespaces(self) -> None:
+        for pattern in (*self.included_namespaces, *self.excluded_namespaces):
+            if pattern != "*":
+                try:
+                    globs.compile_pattern(pattern)
+                except globs.PatternError as exc:
+                    raise errors.SpecError(str(exc)) from exc
         both = sorted(set(self.included_namespaces) & set(self.excluded_namespaces))
         if both:
             raise errors.SpecError(f"namespace {both[0]!r} is both included and excluded")
