@@ -133,3 +133,33 @@ def run_restore(
         batch_bytes=batch_bytes,
     )
     return out, events
+
+
+CRD = "customresourcedefinitions.apiextensions.k8s.io"
+
+
+def widget_crd() -> Obj:
+    version: Obj = {"name": "v1", "served": True, "storage": True}
+    version["schema"] = {
+        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [version],
+        },
+    }
+
+
+def widget(name: str, ns: str) -> Obj:
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"size": 3},
+    }

@@ -7,46 +7,17 @@ from strongroom.kube import client
 from strongroom.repository import repo as repo_mod
 from tests.engine.restore import helpers as h
 
-CRD = "customresourcedefinitions.apiextensions.k8s.io"
-
-
-def widget_crd(preserve_unknown: bool = False) -> h.Obj:
-    version: h.Obj = {"name": "v1", "served": True, "storage": True}
-    version["schema"] = {
-        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [version],
-        },
-    }
-
-
-def widget(name: str, ns: str) -> h.Obj:
-    return {
-        "apiVersion": "example.com/v1",
-        "kind": "Widget",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {"size": 3},
-    }
-
 
 def test_crds_first_then_custom_objects(
     source: client.Client, target: client.Client, repo: repo_mod.Repository
 ) -> None:
-    h.create(source, CRD, widget_crd())
-    source.wait_for_condition(CRD, "widgets.example.com")
+    h.create(source, h.CRD, h.widget_crd())
+    source.wait_for_condition(h.CRD, "widgets.example.com")
     source.discovery.refresh()
     h.create(source, "namespaces", h.namespace("shop"))
     for name in ("a", "b"):
-        h.create(source, "widgets.example.com", widget(name, "shop"))
-    h.backup_from(source, repo, "b1", ["widgets.example.com", "namespaces", CRD], ["shop"])
+        h.create(source, "widgets.example.com", h.widget(name, "shop"))
+    h.backup_from(source, repo, "b1", ["widgets.example.com", "namespaces", h.CRD], ["shop"])
     assert target.discovery.snapshot() and not any(
         r.group == "example.com" for r in target.discovery.resources()
     )
@@ -55,8 +26,8 @@ def test_crds_first_then_custom_objects(
     out, events = h.run_restore(target, repo, included_namespaces=("shop",))
 
     assert out.phase == "Completed", out.errors
-    assert [e.item for e in events[:1]] == [f"{CRD} widgets.example.com"]
-    crd = target.get(CRD, "widgets.example.com")
+    assert [e.item for e in events[:1]] == [f"{h.CRD} widgets.example.com"]
+    crd = target.get(h.CRD, "widgets.example.com")
     conditions = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
     assert conditions["Established"] == "True"
     assert h.names(target, "widgets.example.com", "shop") == ["a", "b"]
@@ -70,15 +41,15 @@ def test_crds_first_then_custom_objects(
 def test_crd_excluded_leaves_custom_objects_failing_per_item(
     source: client.Client, target: client.Client, repo: repo_mod.Repository
 ) -> None:
-    h.create(source, CRD, widget_crd())
-    source.wait_for_condition(CRD, "widgets.example.com")
+    h.create(source, h.CRD, h.widget_crd())
+    source.wait_for_condition(h.CRD, "widgets.example.com")
     source.discovery.refresh()
     h.create(source, "namespaces", h.namespace("shop"))
-    h.create(source, "widgets.example.com", widget("a", "shop"))
+    h.create(source, "widgets.example.com", h.widget("a", "shop"))
     h.create(source, "configmaps", h.configmap("c", "shop"))
-    h.backup_from(source, repo, "b1", ["widgets.example.com", "configmaps", CRD], ["shop"])
+    h.backup_from(source, repo, "b1", ["widgets.example.com", "configmaps", h.CRD], ["shop"])
 
-    out, _ = h.run_restore(target, repo, excluded_resources=(CRD,))
+    out, _ = h.run_restore(target, repo, excluded_resources=(h.CRD,))
 
     assert out.phase == "PartiallyFailed"
     assert out.errors["namespaces"]["shop"] == [

@@ -9,7 +9,6 @@ from strongroom.engine.restore import sanitize
 from strongroom.kube import client
 from strongroom.repository import repo as repo_mod
 from tests.engine.restore import helpers as h
-from tests.engine.restore import test_restore_crds as crds
 
 
 def files(root: pathlib.Path) -> dict[str, bytes]:
@@ -24,16 +23,16 @@ def test_dry_run_changes_nothing(
     repo: repo_mod.Repository,
     tmp_path: pathlib.Path,
 ) -> None:
-    h.create(source, crds.CRD, crds.widget_crd())
-    source.wait_for_condition(crds.CRD, "widgets.example.com")
+    h.create(source, h.CRD, h.widget_crd())
+    source.wait_for_condition(h.CRD, "widgets.example.com")
     source.discovery.refresh()
     for kube in (source, target):
         h.create(kube, "namespaces", h.namespace("shop"))
-    h.create(source, "widgets.example.com", crds.widget("w", "shop"))
+    h.create(source, "widgets.example.com", h.widget("w", "shop"))
     for name in ("same", "changed", "new"):
         h.create(source, "configmaps", h.configmap(name, "shop", {"k": "v"}))
     h.backup_from(
-        source, repo, "b1", ["namespaces", "configmaps", "widgets.example.com", crds.CRD], ["shop"]
+        source, repo, "b1", ["namespaces", "configmaps", "widgets.example.com", h.CRD], ["shop"]
     )
     labels = sanitize.restore_labels("b1", "r1")
     h.create(target, "configmaps", h.configmap("same", "shop", {"k": "v"}, **labels))

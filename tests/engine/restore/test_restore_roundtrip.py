@@ -12,7 +12,6 @@ from strongroom.engine.restore import sanitize
 from strongroom.kube import client
 from strongroom.repository import repo as repo_mod
 from tests.engine.restore import helpers as h
-from tests.engine.restore import test_restore_crds as crds
 
 CONTENT = ("configmaps", "secrets", "widgets.example.com", "deployments.apps")
 
@@ -37,8 +36,8 @@ def contents(kube: client.Client, namespace: str) -> dict[str, Any]:
 def test_backup_engine_to_restore_engine(
     source: client.Client, target: client.Client, repo: repo_mod.Repository
 ) -> None:
-    h.create(source, crds.CRD, crds.widget_crd())
-    source.wait_for_condition(crds.CRD, "widgets.example.com")
+    h.create(source, h.CRD, h.widget_crd())
+    source.wait_for_condition(h.CRD, "widgets.example.com")
     source.discovery.refresh()
     h.create(source, "namespaces", h.namespace("shop", team="a"))
     h.create(source, "configmaps", h.configmap("settings", "shop", {"mode": "prod"}))
@@ -46,7 +45,7 @@ def test_backup_engine_to_restore_engine(
         "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": "creds", "namespace": "shop"}, "data": {"password": "c2VjcmV0"},
     })  # fmt: skip
-    h.create(source, "widgets.example.com", crds.widget("w", "shop"))
+    h.create(source, "widgets.example.com", h.widget("w", "shop"))
     h.create(source, "deployments.apps", {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
