@@ -13,7 +13,7 @@ alphanumerically); values are empty or such a name. White space between tokens i
 value and ``key in ()`` the set holding the empty value, as the API server reads them.
 
 :func:`parse` returns a :class:`Selector` whose ``str()`` is the canonical form (requirements
-sorted by key, set values sorted), which parses back to an equal selector. Errors are
+sorted by key and then text, set values sorted), which parses back to an equal selector. Errors are
 :class:`SelectorError` (a usage error) with a one-line message naming the selector.
 """
 
@@ -97,9 +97,14 @@ class Requirement:
 
 @dataclasses.dataclass(frozen=True)
 class Selector:
-    """An AND of requirements, sorted by key; the empty selector matches everything."""
+    """An AND of requirements, kept sorted (by key, then text) so that equal selectors
+    compare and print equal; the empty selector matches everything."""
 
     requirements: tuple[Requirement, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.requirements, key=lambda r: (r.key, str(r))))
+        object.__setattr__(self, "requirements", ordered)
 
     def __str__(self) -> str:
         return ",".join(str(r) for r in self.requirements)
@@ -209,7 +214,7 @@ class _Parser:
             reqs.append(self.requirement())
             after = self.take()
             if after[0] == "end":
-                return Selector(tuple(sorted(reqs, key=lambda r: r.key)))
+                return Selector(tuple(reqs))
             if after != ("sym", ","):
                 raise self.fail(f"found {self.found(after)}, expected ',' or end of string")
 
