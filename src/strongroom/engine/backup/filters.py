@@ -13,6 +13,11 @@
   networkpolicies): only the first group met is collected.
 * Items: skipped when labelled ``strongroom.io/exclude-from-backup=true`` or terminating
   (``metadata.deletionTimestamp`` set).
+
+Where this differs from Velero, on purpose: a namespace excluded by its label does not make
+a full-cluster backup partial (Velero appends it to the excludes, which then drops every
+cluster-scoped resource in auto mode); and an include entry naming no served resource is
+ignored with a warning instead of leaving an empty include list that means "everything".
 """
 
 from __future__ import annotations
