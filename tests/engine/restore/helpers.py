@@ -45,25 +45,27 @@ def backup_from(
                 continue
             if res.name == "namespaces" and wanted is not None and meta.get("name") not in wanted:
                 continue
-            items.append(_item(res.group_resource, ns, dict(obj)))
+            items.append(item(res.group_resource, ns, dict(obj)))
     for group_resource, ns, obj in extra:
-        items.append(_item(group_resource, ns, obj))
+        items.append(item(group_resource, ns, obj))
     write_backup(repo, name, items)
     return [(i.group_resource, i.namespace, i.name) for i in items]
 
 
-def _item(group_resource: str, namespace: str | None, obj: Obj) -> writer.Item:
+def item(group_resource: str, namespace: str | None, obj: Obj) -> writer.Item:
     body = json.dumps(obj, separators=(",", ":")).encode()
     return writer.Item(
         group_resource, namespace, obj["metadata"]["name"], body, secret=group_resource == "secrets"
     )
 
 
-def write_backup(repo: repo_mod.Repository, name: str, items: list[writer.Item]) -> None:
+def write_backup(
+    repo: repo_mod.Repository, name: str, items: list[writer.Item], phase: str = "Completed"
+) -> None:
     backup = repo.begin_backup(name)
     backup.put("archive", writer.ArchiveWriter().iter_bytes(items))
     backup.put("resources", [compress.compress_document(b"{}")])
-    backup.commit({"includedNamespaces": ["*"]}, {"phase": "Completed"})
+    backup.commit({"includedNamespaces": ["*"]}, {"phase": phase})
 
 
 def create(kube: client.Client, resource: str, obj: Obj) -> bodies.KubeObject:

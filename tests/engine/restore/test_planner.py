@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from strongroom.archive import layout, reader
 from strongroom.engine.restore import errors, ordering, planner, spec
@@ -334,3 +336,60 @@ def test_batches(sizes: list[int], budget: int, expected: list[int]) -> None:
     found = planner.batches(items, budget)
     assert [len(b) for b in found] == expected
     assert [p for b in found for p in b] == items
+
+
+GROUP_RESOURCES = [
+    "namespaces",
+    "configmaps",
+    "pods",
+    "services",
+    "persistentvolumes",
+    "storageclasses.storage.k8s.io",
+    "deployments.apps",
+    "widgets.example.com",
+    "customresourcedefinitions.apiextensions.k8s.io",
+    "clusters.cluster.x-k8s.io",
+    "nodes",
+    "events",
+    "backups.strongroom.io",
+]
+CLUSTER_SCOPED = {
+    "namespaces",
+    "persistentvolumes",
+    "storageclasses.storage.k8s.io",
+    "customresourcedefinitions.apiextensions.k8s.io",
+    "nodes",
+}
+ITEMS = st.lists(
+    st.tuples(
+        st.sampled_from(GROUP_RESOURCES),
+        st.sampled_from(["a", "b", "shop"]),
+        st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True),
+    ),
+    max_size=25,
+    unique_by=lambda t: (t[0], None if t[0] in CLUSTER_SCOPED else t[1], t[2]),
+)
+
+
+@given(ITEMS, st.sampled_from([(), ("a",), ("shop", "b")]))
+def test_plan_invariants(raw: list[tuple[str, str, str]], included: tuple[str, ...]) -> None:
+    backup = {(gr, None if gr in CLUSTER_SCOPED else ns, name) for gr, ns, name in raw}
+    plan = plan_of(
+        [read_item(gr, ns, name) for gr, ns, name in sorted(backup, key=str)],
+        included_namespaces=included,
+        namespace_mappings={"a": "a-2"},
+    )
+    found = keys(plan)
+    assert len(found) == len(set(found))
+    assert set(found) <= backup
+    ranks = [ordering.sort_key(gr) for gr, _, _ in found[len(plan.crds) :]]
+    assert ranks == sorted(ranks)
+    assert all(gr == ordering.CRDS for gr, _, _ in found[: len(plan.crds)])
+    assert not any(gr in ("nodes", "events", "backups.strongroom.io") for gr, _, _ in found)
+    for item in plan.items:
+        if item.key.namespace is not None:
+            assert item.target_namespace == {"a": "a-2"}.get(item.key.namespace, item.key.namespace)
+            assert not included or item.key.namespace in included
+    if not included:
+        restorable = {k for k in backup if k[0] not in ("nodes", "events", "backups.strongroom.io")}
+        assert set(found) == restorable

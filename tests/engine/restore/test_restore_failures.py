@@ -136,3 +136,16 @@ def test_a_restore_name_is_taken_once(
     assert caught.value.exit_code == base_errors.ExitCode.ALREADY_EXISTS
     assert h.inventory(target) == before
     assert [r.name for r in repo.restores()] == ["r1"]
+
+
+def test_a_partially_failed_backup_is_restored_with_a_warning(
+    target: client.Client, repo: repo_mod.Repository
+) -> None:
+    cm = h.configmap("a", "shop")
+    h.write_backup(repo, "b1", [h.item("configmaps", "shop", cm)], phase="PartiallyFailed")
+
+    out, _ = h.run_restore(target, repo)
+
+    assert out.phase == "Completed"
+    assert out.warnings["strongroom"] == ["backup b1 is PartiallyFailed: restoring what it holds"]
+    assert out.resources["v1/ConfigMap"] == ["shop/a(created)"]

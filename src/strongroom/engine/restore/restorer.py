@@ -164,6 +164,11 @@ class _Run:
             restore=self.restore.name,
             namespaces=",".join(self.plan.backup_namespaces) or None,
         )
+        backup_phase = self.backup.manifest.status.get("phase")
+        if backup_phase != "Completed":
+            self.log.warning(
+                f"backup {self.restore.backup_name} is {backup_phase}: restoring what it holds"
+            )
         for problem in self.plan.problems:
             self.log.error(problem.message, results.for_item(problem.key.namespace))
         established = self._phase(self.plan.crds)
