@@ -51,3 +51,17 @@ class KeyProvider(Protocol):
     def for_slot(cls, fields: Mapping[str, Any], credentials: Credentials) -> KeyProvider | None:
         """The provider that may open a slot with these fields, or None if nothing could."""
         ...
+
+
+class UriKeyProvider(KeyProvider, Protocol):
+    """A key-service provider named by a URI such as ``aws-kms://alias/backup`` (``--kms``).
+
+    The URI scheme is the keyslot type; :func:`.registry.for_uri` dispatches on it. Access to
+    the key service comes from the environment (its SDK's standard configuration), never from
+    :class:`Credentials`.
+    """
+
+    @classmethod
+    def from_uri(cls, uri: str) -> UriKeyProvider:
+        """A provider wrapping with the key ``uri`` names; UsageError if it is malformed."""
+        ...
