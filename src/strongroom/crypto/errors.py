@@ -9,7 +9,10 @@ Every failure the crypto layer reports derives from :class:`CryptoError` and fro
     ├── NoMatchingIdentity (PermissionDeniedError, 7) no given identity opens the file
     ├── WrongPassphrase (PermissionDeniedError, 7)    no given passphrase opens the slot
     ├── InvalidKeyText (UsageError, 2)                malformed age recipient or identity text
-    └── UnsupportedParameters (CryptoError, 1)        KDF parameters outside accepted limits
+    ├── UnsupportedParameters (CryptoError, 1)        KDF parameters outside accepted limits
+    ├── KeyServiceDenied (PermissionDeniedError, 7)   a KMS refused: permission, unknown key
+    ├── KeyServiceUnreachable (UnreachableError, 8)   a KMS did not answer within the retry bound
+    └── KeyServiceError (CryptoError, 1)              any other KMS failure
 
 Messages are one line, name the object concerned and never contain key material, passphrases
 or plaintext.
@@ -42,3 +45,15 @@ class InvalidKeyText(CryptoError, errors.UsageError):
 
 class UnsupportedParameters(CryptoError):
     """KDF parameters outside what a reader accepts (memory, iterations, lanes, salt)."""
+
+
+class KeyServiceDenied(CryptoError, errors.PermissionDeniedError):
+    """A key service refused the request: missing permission, unknown key, refused credentials."""
+
+
+class KeyServiceUnreachable(CryptoError, errors.UnreachableError):
+    """A key service did not answer, or kept answering busy, within the retry bound."""
+
+
+class KeyServiceError(CryptoError):
+    """A key service answered with an error no other class describes."""
