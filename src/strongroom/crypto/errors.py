@@ -9,6 +9,7 @@ Every failure the crypto layer reports derives from :class:`CryptoError` and fro
     ├── NoMatchingIdentity (PermissionDeniedError, 7) no given identity opens the file
     ├── WrongPassphrase (PermissionDeniedError, 7)    no given passphrase opens the slot
     ├── InvalidKeyText (UsageError, 2)                malformed age recipient or identity text
+    ├── InvalidKeyUri (UsageError, 2)                 malformed KMS key URI (``--kms``)
     ├── UnsupportedParameters (CryptoError, 1)        KDF parameters outside accepted limits
     ├── KeyServiceDenied (PermissionDeniedError, 7)   a KMS refused: permission, unknown key
     ├── KeyServiceUnreachable (UnreachableError, 8)   a KMS did not answer within the retry bound
@@ -41,6 +42,10 @@ class WrongPassphrase(CryptoError, errors.PermissionDeniedError):
 
 class InvalidKeyText(CryptoError, errors.UsageError):
     """Text that should be an age recipient or identity is malformed."""
+
+
+class InvalidKeyUri(CryptoError, errors.UsageError):
+    """A key URI (``aws-kms://...``, ``hcvault://...``) that does not follow its scheme's form."""
 
 
 class UnsupportedParameters(CryptoError):
