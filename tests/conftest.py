@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.ports",
     "tests.fixtures.seaweedfs",
     "tests.fixtures.sandbox",
+    "tests.fixtures.kms_fakes",
 ]
