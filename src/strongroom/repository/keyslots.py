@@ -107,6 +107,11 @@ def load_all(backend: storage_base.Backend, repository: str) -> list[Slot]:
     return sorted(slots, key=lambda s: (s.created, s.slot))
 
 
+def newest_first(slots: abc.Sequence[Slot]) -> list[Slot]:
+    """Slots in the order to try them: after a rotation the new slots hold the new epoch."""
+    return sorted(slots, key=lambda s: (s.created, s.slot), reverse=True)
+
+
 def unlock(
     slots: abc.Sequence[Slot], repository: documents.Id, credentials: provider_base.Credentials
 ) -> keyring_mod.Keyring:
@@ -115,7 +120,7 @@ def unlock(
     Raises :class:`errors.Locked` naming how many slots were tried and why they did not open.
     """
     reasons: list[str] = []
-    for slot in slots:
+    for slot in newest_first(slots):
         try:
             provider_cls = providers.registry.get(slot.type)
         except base_errors.StrongroomError:

@@ -16,7 +16,7 @@ from strongroom import errors as base_errors
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
-from strongroom.repository import claims, documents, errors, keyslots, objects
+from strongroom.repository import claims, documents, errors, keyadmin, keyslots, objects
 from strongroom.repository import keyring as keyring_mod
 from strongroom.storage import base as storage_base
 
@@ -144,6 +144,24 @@ class Repository:
         slot, data = keyslots.seal(self._ring, provider, self._clock, label)
         self._backend.put(slot.name, data)
         return slot
+
+    def remove_slot(self, slot_id: str, *, force: bool = False) -> keyslots.Slot:
+        return keyadmin.remove(self._backend, self.slots(), slot_id, force=force)
+
+    def rewrap_slots(
+        self, credentials: provider_base.Credentials
+    ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
+        """Seal every slot anew (key services: under their current key version)."""
+        return keyadmin.reseal(self._backend, self._ring, self.slots(), credentials, self._clock)
+
+    def rotate_repository_key(
+        self, credentials: provider_base.Credentials
+    ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
+        """Start a new key epoch for new backups; every earlier epoch stays readable."""
+        rotated = self._ring.rotated(self._clock)
+        pairs = keyadmin.reseal(self._backend, rotated, self.slots(), credentials, self._clock)
+        self._ring = rotated
+        return pairs
 
     def epochs(self) -> list[dict[str, Any]]:
         return keyring_mod.describe(self._ring)

@@ -57,3 +57,11 @@ class AgeX25519Provider:
             if identity.recipient() == recipient:
                 return cls(recipient, identity)
         return None
+
+    @classmethod
+    def for_wrapping(
+        cls, fields: Mapping[str, Any], credentials: base.Credentials
+    ) -> AgeX25519Provider | None:
+        """A provider that can seal a new copy of the slot: the recipient is enough."""
+        cls.for_slot(fields, credentials)  # validates the recipient field
+        return cls(agekeys.Recipient.parse(str(fields["recipient"])))
