@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.ports",
     "tests.fixtures.seaweedfs",
     "tests.fixtures.sandbox",
+    "tests.fixtures.kms",
     "tests.fixtures.kms_fakes",
 ]
