@@ -8,15 +8,19 @@ from collections.abc import Mapping, Sequence
 from strongroom import errors
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
+from strongroom.crypto.providers import registry
 from strongroom.crypto.providers.age_x25519 import AgeX25519Provider
 from strongroom.crypto.providers.passphrase import PassphraseProvider
 
 
 def providers(
-    recipients: Sequence[str], passphrase_env: str, environ: Mapping[str, str] = os.environ
+    recipients: Sequence[str],
+    passphrase_env: str,
+    kms: Sequence[str] = (),
+    environ: Mapping[str, str] = os.environ,
 ) -> list[provider_base.KeyProvider]:
-    """One key provider per ``--recipient`` and one for ``--passphrase-env``, validated."""
-    found: list[provider_base.KeyProvider] = []
+    """One key provider per ``--recipient`` and ``--kms``, one for ``--passphrase-env``."""
+    found: list[provider_base.KeyProvider] = [registry.for_uri(uri.strip()) for uri in kms]
     for text in recipients:
         try:
             found.append(AgeX25519Provider(agekeys.Recipient.parse(text.strip())))
@@ -30,3 +34,9 @@ def providers(
             )
         found.append(PassphraseProvider.new(value.encode()))
     return found
+
+
+NO_OFFLINE_WARNING = (
+    "warning: no offline recovery key (--recipient): losing the passphrase or the KMS "
+    "loses every backup"
+)

@@ -51,6 +51,12 @@ def parse_key_values(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="Age recipient of a keyslot: an offline recovery key (repeatable).",
 )
 @click.option(
+    "--kms",
+    multiple=True,
+    metavar="URI",
+    help="KMS key of a keyslot: aws-kms://, hcvault://, gcp-kms://, azure-kv:// (repeatable).",
+)
+@click.option(
     "--passphrase-env",
     default="",
     metavar="VAR",
@@ -65,6 +71,7 @@ def create(
     provider_config: tuple[str, ...],
     make_default: bool,
     recipients: tuple[str, ...],
+    kms: tuple[str, ...],
     passphrase_env: str,
 ) -> None:
     """Create storage location NAME, and the encrypted repository in it.
@@ -87,15 +94,15 @@ def create(
     )
     cfg = config.load(settings.config_path)
     cfg.with_location(loc, make_default=False)  # a taken name fails before any I/O
-    slot_providers = keyslot_flags.providers(recipients, passphrase_env)
+    slot_providers = keyslot_flags.providers(recipients, passphrase_env, kms)
     backend = factory.open_backend(loc.provider, loc.bucket, loc.prefix, loc.config)
     factory.probe(backend)
     header = repo.read_header(backend)
     if header is not None:
-        if recipients:
+        if recipients or kms:
             raise errors.UsageError(
                 f"{backend.location} already holds repository {header.repository}: "
-                "--recipient only applies to a new repository"
+                "--recipient and --kms only apply to a new repository (see 'strongroom key add')"
             )
         verb = f"connected to the existing repository {header.repository}"
         repository_id = header.repository
@@ -103,14 +110,10 @@ def create(
         if not slot_providers:
             raise errors.UsageError(
                 "a new repository needs a keyslot: give --recipient AGE_PUBKEY "
-                "(an offline recovery key) and/or --passphrase-env VAR"
+                "(an offline recovery key), --kms URI and/or --passphrase-env VAR"
             )
         if not recipients:
-            click.echo(
-                "warning: no offline recovery key (--recipient): "
-                "losing the passphrase loses every backup",
-                err=True,
-            )
+            click.echo(keyslot_flags.NO_OFFLINE_WARNING, err=True)
         repository_id = repo.Repository.create(backend, slot_providers, clock.SystemClock()).id
         verb = f"created with a new repository {repository_id}"
     loc = dataclasses.replace(loc, repository=repository_id)

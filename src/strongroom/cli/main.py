@@ -27,6 +27,10 @@ from strongroom.cli import (
     config,
     context,
     demo,
+    key_add,
+    key_list,
+    key_remove,
+    key_rotate,
     location_create,
     location_delete,
     location_describe,
@@ -148,6 +152,17 @@ restore.add_command(restore_create.create)
 restore.add_command(restore_get.get)
 restore.add_command(restore_describe.describe)
 restore.add_command(restore_logs.logs)
+
+
+@cli.group()
+def key() -> None:
+    """Keyslots: who can open a location's repository (age, passphrase, KMS)."""
+
+
+key.add_command(key_list.list_)
+key.add_command(key_add.add)
+key.add_command(key_remove.remove)
+key.add_command(key_rotate.rotate)
 
 cli.add_command(version.version)
 cli.add_command(demo.demo)
