@@ -141,3 +141,27 @@ def test_custom_objects_are_pruned_and_validated(sandbox: server.Sandbox) -> Non
     assert code == 422 and fields == {"spec.size", "spec.tags"}
     code, status = api.patch(f"{GADGETS}/g", {"spec": {"size": 0}})
     assert code == 422 and "greater than or equal to 1" in status["message"]
+
+
+def test_wrong_json_types_are_400_like_a_decoder_refusal(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    body = {"metadata": {"name": "s"}, "spec": {"ports": {"port": 80}}}
+    code, status = api.post("/api/v1/namespaces/default/services", body)
+    assert code == 400 and status["reason"] == "BadRequest"
+    assert (
+        'Service in version "v1" cannot be handled as a Service: json: cannot unmarshal object'
+        in status["message"]
+    )
+    assert "spec.ports" in status["message"]
+    code, status = api.post(DEPLOYS, dict(deployment(), spec={"replicas": "3"}))
+    assert (
+        code == 400
+        and "cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas"
+        in status["message"]
+    )
+    code, status = api.post("/api/v1/namespaces/default/configmaps", {"metadata": 7})
+    assert code == 400
+    ok = {"metadata": {"name": "q"}, "spec": {"hard": {"cpu": 2, "memory": "1Gi"}}}
+    assert api.post("/api/v1/namespaces/default/resourcequotas", ok)[0] == 201, (
+        "quantities take numbers"
+    )

@@ -32,9 +32,22 @@ def check_fields(c: cluster.Cluster, call: Call, obj: Obj) -> None:
         spec = crds.version_schema(crd, rtype.version) if crd is not None else None
         if spec is not None:
             unknown = schema.prune(obj, spec)
+    elif rtype.group_resource == cluster.CRD_RESOURCE:
+        mismatch = crds.decode_error(obj)
+        if mismatch is not None:
+            raise status.bad_request(
+                f'{rtype.kind} in version "{rtype.version}" cannot be handled as a '
+                f"{rtype.kind}: {mismatch}"
+            )
     else:
         message = knownfields.message_of(rtype.group_version, rtype.kind)
         if message is not None:
+            mismatch = knownfields.type_error(obj, message)
+            if mismatch is not None:
+                raise status.bad_request(
+                    f'{rtype.kind} in version "{rtype.version}" cannot be handled as a '
+                    f"{rtype.kind}: {mismatch}"
+                )
             unknown = knownfields.drop_unknown(obj, message)
     if unknown and mode == "Strict":
         fields = ", ".join(f'unknown field "{p}"' for p in unknown)

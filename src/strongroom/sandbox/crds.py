@@ -30,6 +30,59 @@ def version_priority(version: str) -> tuple[int, int, int, str]:
     return (rank, -int(major), -int(minor or 0), version)
 
 
+_SHAPES: tuple[tuple[str, type], ...] = (
+    ("group", str),
+    ("scope", str),
+    ("names", dict),
+    ("versions", list),
+    ("conversion", dict),
+    ("preserveUnknownFields", bool),
+)
+_VERSION_SHAPES: tuple[tuple[str, type], ...] = (
+    ("name", str),
+    ("served", bool),
+    ("storage", bool),
+    ("schema", dict),
+    ("subresources", dict),
+    ("additionalPrinterColumns", list),
+    ("deprecated", bool),
+)
+
+
+def decode_error(crd: Obj) -> str | None:
+    """Where a CRD's JSON does not fit the CustomResourceDefinition type, as a decoder says."""
+    spec = crd.get("spec")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        return "json: cannot unmarshal into Go struct field CustomResourceDefinition.spec"
+    for key, kind in _SHAPES:
+        if spec.get(key) is not None and not _is(spec[key], kind):
+            return (
+                f"json: cannot unmarshal into Go struct field .spec.{key} of type {kind.__name__}"
+            )
+    for key, value in (spec.get("names") or {}).items():
+        wanted: type = list if key in ("shortNames", "categories") else str
+        if not _is(value, wanted) or (
+            wanted is list and not all(isinstance(v, str) for v in value)
+        ):
+            return f"json: cannot unmarshal into Go struct field .spec.names.{key}"
+    for i, version in enumerate(spec.get("versions") or []):
+        if not isinstance(version, dict):
+            return f"json: cannot unmarshal into Go struct field .spec.versions[{i}]"
+        for key, kind in _VERSION_SHAPES:
+            if version.get(key) is not None and not _is(version[key], kind):
+                return f"json: cannot unmarshal into Go struct field .spec.versions[{i}].{key}"
+        schema = objects.dig(version, "schema", "openAPIV3Schema")
+        if schema is not None and not isinstance(schema, dict):
+            return f"json: cannot unmarshal into Go struct field .spec.versions[{i}].schema"
+    return None
+
+
+def _is(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
 def causes(crd: Obj) -> list[status.Cause]:
     """Field errors of a CRD's spec and name."""
     spec = crd.get("spec") or {}

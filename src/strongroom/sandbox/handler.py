@@ -215,7 +215,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
         for warning in warnings or ():
-            self.send_header("Warning", f'299 - "{warning.replace(chr(34), chr(39))}"')
+            text = warning.replace('"', "'").encode("ascii", "backslashreplace").decode()
+            self.send_header("Warning", f'299 - "{text}"')
         self.end_headers()
         self.wfile.write(data)
 

@@ -104,3 +104,102 @@ def _walk(value: Any, message: str, path: str, found: list[str]) -> None:
         return
     for key in list(value):
         _walk_field(value, key, message, f"{path}.", found)
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "bool", type(None): "null"}
+_SCALAR_CHECKS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "bytes": (str,),
+    "bool": (bool,),
+    "int32": (int,),
+    "int64": (int,),
+    "double": (int, float),
+    "float": (int, float),
+}
+_SPECIAL_CHECKS: dict[str, tuple[type, ...]] = {
+    "k8s.io.apimachinery.pkg.apis.meta.v1.Time": (str,),
+    "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime": (str,),
+    "k8s.io.apimachinery.pkg.apis.meta.v1.Duration": (str,),
+    "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1": (dict,),
+    "k8s.io.apimachinery.pkg.api.resource.Quantity": (str, int, float),
+    "k8s.io.apimachinery.pkg.util.intstr.IntOrString": (str, int),
+}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), "number")
+
+
+def _fits(value: Any, allowed: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in allowed:
+        return False
+    return isinstance(value, allowed)
+
+
+def type_error(obj: dict[str, Any], message: str) -> str | None:
+    """The first value whose JSON type the kind's Go type cannot take, as the decoder says it."""
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        found = _field_error(message, key, value, key)
+        if found:
+            return found
+    return None
+
+
+def _field_error(message: str, key: str, value: Any, path: str) -> str | None:
+    spec = _by_name(message).get(key)
+    if spec is None or value is None:
+        return None
+    _, _, kind, ref, repeated = spec
+    owner = message.rsplit(".", 1)[-1]
+    if repeated:
+        if not isinstance(value, list):
+            return _mismatch(value, owner, path, "array")
+        for i, item in enumerate(value):
+            found = _value_error(kind, ref, item, f"{path}[{i}]", owner)
+            if found:
+                return found
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return _mismatch(value, owner, path, "object")
+        for map_key, item in value.items():
+            found = _value_error(
+                ref[1] if ref[1] in protobuf.SCALARS else "message",
+                ref[1],
+                item,
+                f"{path}[{map_key}]",
+                owner,
+            )
+            if found:
+                return found
+        return None
+    return _value_error(kind, ref, value, path, owner)
+
+
+def _value_error(kind: str, ref: Any, value: Any, path: str, owner: str) -> str | None:
+    if value is None:
+        return None
+    if kind != "message":
+        allowed = _SCALAR_CHECKS.get(kind, (object,))
+        return None if _fits(value, allowed) else _mismatch(value, owner, path, kind)
+    if ref in _SPECIAL_CHECKS:
+        allowed = _SPECIAL_CHECKS[ref]
+        return None if _fits(value, allowed) else _mismatch(value, owner, path, ref.rsplit(".")[-1])
+    if ref in _OPAQUE:
+        return None
+    if not isinstance(value, dict):
+        return _mismatch(value, owner, path, ref.rsplit(".", 1)[-1])
+    for key, item in value.items():
+        found = _field_error(ref, key, item, f"{path}.{key}")
+        if found:
+            return found
+    return None
+
+
+def _mismatch(value: Any, owner: str, path: str, wanted: str) -> str:
+    return (
+        f"json: cannot unmarshal {_json_type(value)} into Go struct field {owner}.{path} "
+        f"of type {wanted}"
+    )

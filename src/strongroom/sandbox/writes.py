@@ -39,6 +39,11 @@ def body_object(call: Call) -> Obj:
     rtype = call.rtype
     if not isinstance(body, dict):
         raise status.bad_request("the body of the request must be a JSON or YAML object")
+    if not isinstance(body.get("metadata", {}), dict):
+        raise status.bad_request(
+            f'{rtype.kind} in version "{rtype.version}" cannot be handled as a {rtype.kind}: '
+            "json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta"
+        )
     api_version = body.setdefault("apiVersion", rtype.group_version)
     kind = body.setdefault("kind", rtype.kind)
     if api_version != rtype.group_version:
@@ -208,6 +213,7 @@ def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj
     rtype = call.rtype
     gr = rtype.group_resource
     new["apiVersion"], new["kind"] = rtype.group_version, rtype.kind
+    admission.check_fields(c, call, new)
     if call.route.subresource in ("status",):
         status_part = new.get("status")
         new = objects.deep(old)
@@ -235,7 +241,6 @@ def commit(c: cluster.Cluster, call: Call, old: Obj, new: Obj) -> tuple[int, Obj
     meta["resourceVersion"] = old["metadata"]["resourceVersion"]
     if objects.has_generation(rtype, new) and objects.spec_part(new) != objects.spec_part(old):
         meta["generation"] = int(old["metadata"].get("generation") or 0) + 1
-    admission.check_fields(c, call, new)
     admission.check_object(call, new, old)
     if gr == cluster.CRD_RESOURCE and call.route.subresource is None:
         crds.prepare(new, old)
