@@ -6,6 +6,7 @@ above (they get backups, writers and plaintext object streams) nor to the storag
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hmac
 from collections import abc
@@ -16,7 +17,15 @@ from strongroom import errors as base_errors
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
-from strongroom.repository import claims, documents, errors, keyadmin, keyslots, objects
+from strongroom.repository import (
+    claims,
+    documents,
+    errors,
+    integrity,
+    keyadmin,
+    keyslots,
+    objects,
+)
 from strongroom.repository import keyring as keyring_mod
 from strongroom.storage import base as storage_base
 
@@ -280,7 +289,30 @@ class Repository:
         )
 
     def delete_backup(self, name: str) -> list[str]:
-        """Crypto-shred backup ``name`` (also when incomplete); names that could not be deleted."""
+        """Crypto-shred backup ``name`` (also when incomplete); names that could not be deleted.
+
+        A MAC'd tombstone is written first, so the deletion is never mistaken for an attack.
+        """
         claim = self._claim("backup", name)
         ids = claims.read(self._backend, claim, "backup", name)
+        epoch = self._ring.current.number
+        record = integrity.tombstone(
+            self.id,
+            ids["backup"],
+            clock.rfc3339(self._clock.now()),
+            self._ring.subkey(epoch, "manifest-mac"),
+            epoch,
+        )
+        with contextlib.suppress(base_errors.AlreadyExistsError):  # a deletion run again
+            self._backend.put(integrity.TOMBSTONES + ids["backup"], record)
         return stored.delete(self._backend, ids["backup"], claim)
+
+    def audit(self, remembered: integrity.Head | None) -> tuple[list[str], integrity.Head | None]:
+        """Problems with the set of backups as a whole, and the newest backup now."""
+        present = self.backups()
+        deleted = integrity.read_tombstones(
+            self._backend, self.id, lambda epoch: self._ring.subkey(epoch, "manifest-mac")
+        )
+        problems = integrity.chain_problems(present, deleted)
+        problems += integrity.head_problems(remembered, present, deleted)
+        return problems, integrity.newest(present)

@@ -1,0 +1,134 @@
+"""What a storage writer cannot do unnoticed: remove, replace or roll back whole backups.
+
+Each manifest names its predecessor (``previous``: id and manifest digest). A deletion made
+through Strongroom leaves a MAC'd tombstone ``d/<backup-id>``, written before anything is
+deleted. So:
+
+- a backup that a later manifest names, that is gone and has no tombstone, was removed
+  behind Strongroom's back ("vanished");
+- a predecessor whose manifest digest differs from what its successor recorded was replaced
+  or replayed;
+- a client that remembers the newest backup it saw (its *head*) notices when that backup
+  vanishes or when the repository is rolled back to an earlier state, even when nothing
+  later points to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from collections import abc
+from typing import Any
+
+from strongroom.repository import backups, documents, errors, objects
+from strongroom.storage import base as storage_base
+
+TOMBSTONE_FORMAT = "strongroom.io/tombstone/v1"
+TOMBSTONES = "d/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """The newest backup a client has seen in a repository."""
+
+    backup: str
+    sha256: str
+    name: str
+    started: str
+
+    @classmethod
+    def of(cls, backup: backups.Backup) -> Head:
+        started = str(backup.manifest.status.get("startTimestamp", ""))
+        return cls(backup.manifest.backup, backup.manifest_record.sha256, backup.name, started)
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: abc.Mapping[str, Any]) -> Head:
+        return cls(**{f.name: str(raw.get(f.name, "")) for f in dataclasses.fields(cls)})
+
+
+def tombstone(repository: str, backup_id: str, deleted: str, mac_key: bytes, epoch: int) -> bytes:
+    body = {
+        "format": TOMBSTONE_FORMAT,
+        "repository": repository,
+        "backup": backup_id,
+        "deleted": deleted,
+        "epoch": epoch,
+    }
+    mac = hmac.digest(mac_key, documents.canonical(body), "sha256")
+    return documents.canonical({**body, "mac": documents.b64(mac)})
+
+
+def read_tombstones(
+    backend: storage_base.Backend, repository: str, mac_keys: abc.Callable[[int], bytes]
+) -> dict[str, str]:
+    """Backup id -> deletion time of every authentic tombstone; a forged one is a violation."""
+    found = {}
+    for info in backend.list(TOMBSTONES):
+        doc = documents.parse_json(objects.read_small(backend, info.name, 4096), info.name)
+        documents.expect_format(doc, TOMBSTONE_FORMAT, info.name)
+        mac = documents.unb64(doc.pop("mac", None), info.name)
+        epoch = documents.require(doc, "epoch", int, info.name)
+        expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
+        backup_id = documents.require(doc, "backup", str, info.name)
+        if not hmac.compare_digest(mac, expected) or TOMBSTONES + backup_id != info.name:
+            raise errors.IntegrityViolation(f"{info.name}: tombstone MAC does not verify")
+        if doc.get("repository") != repository:
+            raise errors.IntegrityViolation(f"{info.name}: tombstone of another repository")
+        found[backup_id] = str(doc.get("deleted", ""))
+    return found
+
+
+def chain_problems(
+    present: abc.Sequence[backups.Backup], deleted: abc.Mapping[str, str]
+) -> list[str]:
+    """Gaps and substitutions in the manifest chain."""
+    by_id = {b.manifest.backup: b for b in present}
+    problems = []
+    for item in present:
+        previous = item.manifest.previous
+        if not previous:
+            continue
+        earlier = by_id.get(previous.get("backup", ""))
+        if earlier is None:
+            if previous.get("backup") not in deleted:
+                problems.append(
+                    f"backup {previous.get('backup')} (the one before {item.name!r}) has vanished "
+                    "without a deletion record"
+                )
+        elif not hmac.compare_digest(earlier.manifest_record.sha256, previous.get("sha256", "")):
+            problems.append(
+                f"backup {earlier.name!r}: its manifest is not the one {item.name!r} recorded "
+                "(replaced or replayed)"
+            )
+    return problems
+
+
+def head_problems(
+    remembered: Head | None, present: abc.Sequence[backups.Backup], deleted: abc.Mapping[str, str]
+) -> list[str]:
+    """What changed behind this client's back since it last saw the repository."""
+    if remembered is None:
+        return []
+    for item in present:
+        if item.manifest.backup == remembered.backup:
+            if not hmac.compare_digest(item.manifest_record.sha256, remembered.sha256):
+                return [
+                    f"backup {remembered.name!r}: its manifest changed since this client saw it"
+                ]
+            return []
+    if remembered.backup in deleted:
+        return []
+    return [
+        f"backup {remembered.name!r} (the newest this client saw, {remembered.started}) has "
+        "vanished without a deletion record: deleted behind Strongroom's back or rolled back"
+    ]
+
+
+def newest(present: abc.Sequence[backups.Backup]) -> Head | None:
+    if not present:
+        return None
+    latest = max(present, key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id))
+    return Head.of(latest)
