@@ -20,7 +20,9 @@ from tests.fixtures import kms_fakes
 KEY = "projects/strongroom-test/locations/europe-west1/keyRings/backups/cryptoKeys/keyring"
 CONTEXT = b'{"format":"strongroom.io/keyslot/v1","purpose":"keyring","repository":"r","slot":"s1"}'
 OTHER = CONTEXT.replace(b'"s1"', b'"s2"')
-SECRET = b'{"epochs":[' + b'{"epoch":1,"key":"' + b"A" * 44 + b'"},' * 20 + b"]}"
+SECRET = b'{"epochs":[%s]}' % b",".join(
+    b'{"epoch":%d,"key":"%s"}' % (n, b"A" * 44) for n in range(20)
+)
 
 
 def _provider(uri: str, sleeps: list[float] | None = None) -> gcp_kms.GcpKmsProvider:
