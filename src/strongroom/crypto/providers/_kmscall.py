@@ -1,9 +1,11 @@
 """What the aws-kms and hcvault providers share: bounded retries and how a slot is named.
 
 A provider wraps each KMS request in :meth:`Backoff.run`; the request raises :class:`Retry`
-when the service was busy, throttled or unreachable. After ``attempts`` calls in all the last
-:class:`Retry` is raised again for the provider to translate (into ``KeyServiceUnreachable``).
-The sleep and the jitter source are injectable so tests need not wait. The SDKs' own retries
+when the service was busy, throttled or unreachable. After ``attempts`` calls in all, or once
+the next wait would end past ``budget`` seconds from the first call, the last :class:`Retry` is
+raised again for the provider to translate (into ``KeyServiceUnreachable``). With the
+providers' timeouts (at most 3 s per request) a dead or hung service fails within 5 s.
+The clock, the sleep and the jitter source are injectable so tests need not wait. The SDKs' own retries
 are turned off by the providers, so this is the only retry loop.
 """
 
@@ -34,6 +36,9 @@ class Backoff:
     attempts: int = 4
     first: float = 0.2
     cap: float = 2.0
+    #: No retry whose wait would end more than this many seconds after the first call.
+    budget: float = 3.0
+    clock: Callable[[], float] = dataclasses.field(default=time.monotonic, compare=False)
     sleep: Callable[[float], None] = dataclasses.field(default=time.sleep, compare=False)
     #: Returns a float in [0, 1): the jitter fraction of each delay.
     jitter: Callable[[], float] = dataclasses.field(default=random.random, compare=False)
@@ -44,11 +49,15 @@ class Backoff:
 
     def run(self, request: Callable[[], T]) -> T:
         """``request()``'s result; re-raises the last :class:`Retry` once the bound is reached."""
+        start = self.clock()
         for bound in self.delays():
             try:
                 return request()
             except Retry:
-                self.sleep(bound * self.jitter())
+                delay = bound * self.jitter()
+                if self.clock() - start + delay > self.budget:
+                    raise
+                self.sleep(delay)
         return request()
 
 

@@ -61,7 +61,7 @@ _DENIED = {
 _BUSY = {"ThrottlingException", "KMSInternalException", "DependencyTimeoutException"}
 _BUSY |= {"KeyUnavailableException", "RequestLimitExceeded", "ServiceUnavailable"}
 _CONFIG = botocore.config.Config(
-    connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"}
+    connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1, "mode": "standard"}
 )
 
 

@@ -44,7 +44,8 @@ DEFAULT_MOUNT = "transit"
 KEY_NAME = re.compile(r"\w(?:[\w.@-]*\w)?", re.ASCII)
 MOUNT_PATH = re.compile(r"[\w.-]+(?:/[\w.-]+)*", re.ASCII)
 CIPHERTEXT = re.compile(rb"vault:v([1-9][0-9]{0,9}):[A-Za-z0-9+/]+={0,2}")
-TIMEOUT_SECONDS = 5
+#: Connect and read timeout of each request.
+TIMEOUT_SECONDS = 3
 _INTEGRITY = ("message authentication failed", "invalid ciphertext", "could not decode")
 _BAD_REQUESTS = {
     "non-AEAD": "the key type takes no associated data (use aes256-gcm96 or chacha20-poly1305)",
