@@ -13,8 +13,16 @@ from collections.abc import Callable
 import pytest
 
 from strongroom.crypto import agekeys, errors, kdf
-from strongroom.crypto.providers import age_x25519, aws_kms, base, passphrase, vault_transit
-from tests.fixtures import kms
+from strongroom.crypto.providers import (
+    age_x25519,
+    aws_kms,
+    azure_kv,
+    base,
+    gcp_kms,
+    passphrase,
+    vault_transit,
+)
+from tests.fixtures import kms, kms_fakes
 
 FAST_ARGON2 = kdf.Argon2Params(memory_kib=256, iterations=1, lanes=1)
 
@@ -103,9 +111,46 @@ def _hcvault(request: pytest.FixtureRequest) -> Case:
     )
 
 
+def _gcp_kms(request: pytest.FixtureRequest) -> Case:
+    """The emulated Cloud KMS; the wrong provider names a key the service does not have."""
+    fake: kms_fakes.GcpKmsFake = request.getfixturevalue("gcp_kms_fake")
+    name = "projects/strongroom-test/locations/global/keyRings/backups/cryptoKeys/keyring"
+    uri = fake.create_key(name)
+    return Case(
+        provider=gcp_kms.GcpKmsProvider.from_uri(uri),
+        credentials=base.Credentials(),
+        wrong=base.Credentials(),
+        tag_failure=errors.IntegrityError,
+        secrets=tuple(secret.hex() for secret in fake.keys[name]),
+        needs_credentials=False,
+        wrong_provider=gcp_kms.GcpKmsProvider.from_uri(uri.replace("/keyring", "/other")),
+        denied=(errors.KeyServiceDenied,),
+    )
+
+
+def _azure_kv(request: pytest.FixtureRequest) -> Case:
+    """The emulated Key Vault (DefaultAzureCredential through its managed identity endpoint);
+    the wrong provider presents a token the vault refuses."""
+    fake: kms_fakes.AzureKvFake = request.getfixturevalue("azure_kv_fake")
+    uri = fake.create_key("keyring")
+    refused = kms_fakes.StaticToken("refused-token")
+    return Case(
+        provider=azure_kv.AzureKeyVaultProvider.from_uri(uri),
+        credentials=base.Credentials(),
+        wrong=base.Credentials(),
+        tag_failure=errors.IntegrityError,
+        secrets=(kms_fakes.AZURE_TOKEN, "refused-token"),
+        needs_credentials=False,
+        wrong_provider=azure_kv.AzureKeyVaultProvider(azure_kv.KeyName.parse(uri), refused),
+        denied=(errors.KeyServiceDenied,),
+    )
+
+
 CASES: dict[str, Callable[[pytest.FixtureRequest], Case]] = {
     age_x25519.AgeX25519Provider.TYPE: _age,
     passphrase.PassphraseProvider.TYPE: _passphrase,
     aws_kms.AwsKmsProvider.TYPE: _aws_kms,
     vault_transit.VaultTransitProvider.TYPE: _hcvault,
+    gcp_kms.GcpKmsProvider.TYPE: _gcp_kms,
+    azure_kv.AzureKeyVaultProvider.TYPE: _azure_kv,
 }

@@ -7,10 +7,8 @@ follows the documented wrapkey/unwrapkey contract with a real RSA key and the be
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,16 +25,6 @@ SECRET = b'{"epochs":[%s]}' % b",".join(
 )
 
 
-class StaticToken:
-    """A TokenCredential (azure.core protocol) that always presents ``token``."""
-
-    def __init__(self, token: str = kms_fakes.AZURE_TOKEN) -> None:
-        self.token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-
 def _provider(
     uri: str, sleeps: list[float] | None = None, token: str = kms_fakes.AZURE_TOKEN
 ) -> azure_kv.AzureKeyVaultProvider:
@@ -44,7 +32,7 @@ def _provider(
         sleep=(sleeps if sleeps is not None else []).append, jitter=lambda: 1.0
     )
     return azure_kv.AzureKeyVaultProvider(
-        azure_kv.KeyName.parse(uri), credential=StaticToken(token), backoff=backoff
+        azure_kv.KeyName.parse(uri), credential=kms_fakes.StaticToken(token), backoff=backoff
     )
 
 
@@ -182,7 +170,7 @@ def test_an_unreachable_endpoint_fails_within_seconds(
     start = time.monotonic()
     with pytest.raises(errors.KeyServiceUnreachable, match="slot s1"):
         azure_kv.AzureKeyVaultProvider(
-            azure_kv.KeyName.parse(key_uri), credential=StaticToken()
+            azure_kv.KeyName.parse(key_uri), credential=kms_fakes.StaticToken()
         ).wrap(SECRET, CONTEXT)
     assert time.monotonic() - start < 8
 

@@ -60,7 +60,7 @@ SLOT_KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
 #: Seconds to connect, and to wait for an answer, before a request counts as unanswered.
-TIMEOUT = 10
+CONNECT_TIMEOUT, READ_TIMEOUT = 2, 5
 _DOMAINS = (
     "vault.azure.net|vault.azure.cn|vault.usgovcloudapi.net|vault.microsoftazure.de"
     "|managedhsm.azure.net"
@@ -145,8 +145,8 @@ class AzureKeyVaultProvider:
             lambda client: client.wrap_key(
                 algorithm,
                 context + b"\x00" + slot_key,
-                connection_timeout=TIMEOUT,
-                read_timeout=TIMEOUT,
+                connection_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
                 raw_response_hook=functools.partial(_record_kid, kids),
             ),
         )
@@ -168,7 +168,7 @@ class AzureKeyVaultProvider:
             where,
             "unwrapKey",
             lambda client: client.unwrap_key(
-                algorithm, sealed, connection_timeout=TIMEOUT, read_timeout=TIMEOUT
+                algorithm, sealed, connection_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT
             ),
         )
         opened = bytes(result.key)

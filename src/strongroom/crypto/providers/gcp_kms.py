@@ -47,7 +47,7 @@ T = TypeVar("T")
 SCHEME = "gcp-kms://"
 ENDPOINT_ENV = "STRONGROOM_GCP_KMS_ENDPOINT"
 #: Seconds one request may take before it counts as unanswered.
-TIMEOUT = 10.0
+TIMEOUT = 5.0
 _NAME = re.compile(
     r"projects/[a-z0-9][a-z0-9.:-]{0,99}/locations/[a-z0-9-]{1,63}"
     r"/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}"
