@@ -282,3 +282,47 @@ def test_second_cluster_connects_to_the_location_and_restores(
     )  # fmt: skip
     assert result.code == ExitCode.OK, result.err
     assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop")
+
+
+def test_backup_verify_and_location_verify(clusters: Clusters) -> None:
+    _backup(clusters, "one")
+    ok = clusters.on_a("backup", "verify", "one")
+    assert ok.code == ExitCode.OK and "all authentic" in ok.out
+    assert clusters.on_a("location", "verify").code == ExitCode.OK
+    [data] = (clusters.folder / "b").iterdir()
+    results = data / "results"
+    raw = bytearray(results.read_bytes())
+    raw[-3] ^= 0x01
+    results.unlink()
+    results.write_bytes(bytes(raw))
+    bad = clusters.on_a("backup", "verify", "one")
+    assert bad.code == ExitCode.INTEGRITY and "results" in bad.err
+    whole = clusters.on_a("location", "verify")
+    assert whole.code == ExitCode.INTEGRITY and "violation: backup 'one'" in whole.err
+
+
+def test_the_newest_backup_vanishing_is_reported(clusters: Clusters) -> None:
+    _backup(clusters, "one")
+    _backup(clusters, "two")
+    assert clusters.on_a("backup", "get").code == ExitCode.OK  # this client now remembers 'two'
+    two = clusters.on_a("backup", "get", "two", "-o", "json").json()
+    assert two["status"]["phase"] == "Completed"
+    newest = max((clusters.folder / "k").iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    shutil.rmtree(clusters.folder / "b" / newest.name)
+    newest.unlink()
+    listed = clusters.on_a("backup", "get")
+    assert listed.code == ExitCode.INTEGRITY
+    assert "'two'" in listed.err and "vanished" in listed.err
+    refused = clusters.on_a("backup", "create", "three", "--include-namespaces", "shop")
+    assert refused.code == ExitCode.INTEGRITY
+    verified = clusters.on_a("location", "verify")
+    assert verified.code == ExitCode.INTEGRITY and "'two'" in verified.err
+
+
+def test_a_deletion_through_strongroom_is_no_alarm(clusters: Clusters) -> None:
+    _backup(clusters, "one")
+    _backup(clusters, "two")
+    assert clusters.on_a("backup", "get").code == ExitCode.OK
+    assert clusters.on_a("backup", "delete", "two", "--confirm").code == ExitCode.OK
+    assert clusters.on_a("backup", "get").code == ExitCode.OK
+    assert clusters.on_a("location", "verify").code == ExitCode.OK

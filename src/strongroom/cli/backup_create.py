@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import backup_view, config, context, flags, progress, session
+from strongroom.cli import backup_view, config, context, flags, heads, progress, session
 from strongroom.engine.backup import runner
 from strongroom.engine.backup import spec as backup_spec
 
@@ -43,6 +43,7 @@ def create(name: str, **opts: Any) -> None:
     """
     config.check_name("backup", name)
     loc, repo = session.open_repository(opts["storage_location"])
+    heads.require_clean(repo)
     spec = backup_spec.BackupSpec.with_ttl_text(
         name, opts["ttl"], storage_location=loc.name, **flags.selection_fields(opts)
     )
@@ -51,6 +52,7 @@ def create(name: str, **opts: Any) -> None:
         progress.Reporter(f"Backing up {name}", enabled=opts["wait"]) as bar,
     ):
         outcome = runner.run(kube, repo, spec, clock=clock.SystemClock(), progress=_Items(bar))
+    heads.check(repo)
     if context.settings().output is not context.OutputFormat.TABLE:
         backup_view.emit([repo.backup(name)], loc.name, as_list=False)
     else:

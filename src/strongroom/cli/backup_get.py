@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from strongroom.cli import backup_view, context, session
+from strongroom.cli import backup_view, context, heads, session
 
 
 @click.command()
@@ -16,3 +16,4 @@ def get(names: tuple[str, ...], storage_location: str | None) -> None:
     loc, repo = session.open_repository(storage_location)
     found = [repo.backup(n) for n in names] if names else repo.backups()
     backup_view.emit(found, loc.name, as_list=len(names) != 1)
+    heads.require_clean(repo)

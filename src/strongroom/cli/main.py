@@ -24,6 +24,7 @@ from strongroom.cli import (
     backup_download,
     backup_get,
     backup_logs,
+    backup_verify,
     config,
     context,
     demo,
@@ -35,6 +36,7 @@ from strongroom.cli import (
     location_delete,
     location_describe,
     location_get,
+    location_verify,
     restore_create,
     restore_describe,
     restore_get,
@@ -128,6 +130,7 @@ location.add_command(location_create.create)
 location.add_command(location_get.get)
 location.add_command(location_describe.describe)
 location.add_command(location_delete.delete)
+location.add_command(location_verify.verify)
 
 
 @cli.group()
@@ -141,6 +144,7 @@ backup.add_command(backup_describe.describe)
 backup.add_command(backup_logs.logs)
 backup.add_command(backup_download.download)
 backup.add_command(backup_delete.delete)
+backup.add_command(backup_verify.verify)
 
 
 @cli.group()

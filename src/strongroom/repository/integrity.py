@@ -127,8 +127,16 @@ def head_problems(
     ]
 
 
-def newest(present: abc.Sequence[backups.Backup]) -> Head | None:
-    if not present:
+def tip(present: abc.Sequence[backups.Backup]) -> backups.Backup | None:
+    """The newest backup: the end of the chain (no later manifest names it), the latest
+    started among several ends (concurrent writers fork the chain)."""
+    named = {(b.manifest.previous or {}).get("backup") for b in present}
+    ends = [b for b in present if b.manifest.backup not in named] or list(present)
+    if not ends:
         return None
-    latest = max(present, key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id))
-    return Head.of(latest)
+    return max(ends, key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id))
+
+
+def newest(present: abc.Sequence[backups.Backup]) -> Head | None:
+    latest = tip(present)
+    return None if latest is None else Head.of(latest)

@@ -203,11 +203,7 @@ class Repository:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
         backup_id = documents.new_id()
         epoch = self._ring.current.number
-        latest = max(
-            self.backups(),
-            key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
-            default=None,
-        )
+        latest = integrity.tip(self.backups())
         previous = (
             None
             if latest is None

@@ -185,23 +185,34 @@ class GcpKmsProvider:
             return self.backoff.run(attempt)
         except _kmscall.Retry as exc:
             raise errors.KeyServiceUnreachable(
-                f"{where}: Cloud KMS did not answer {verb} ({exc.reason}, "
-                f"after {self.backoff.attempts} attempts)"
+                f"{where}: Cloud KMS did not answer {verb} ({exc.reason}, after retries)"
             ) from exc
-        except gexc.NotFound as exc:
-            raise errors.KeyServiceDenied(f"{where}: Cloud KMS has no such key") from exc
-        except _DENIED as exc:
-            raise errors.KeyServiceDenied(
-                f"{where}: Cloud KMS refused {verb} ({type(exc).__name__})"
-            ) from exc
-        except gexc.BadRequest as exc:
-            if verb == "decrypt":
-                raise errors.IntegrityError(
-                    f"{where}: Cloud KMS refused to decrypt it (altered, or made for another "
-                    "context)"
-                ) from None
-            raise errors.KeyServiceError(f"{where}: Cloud KMS refused {verb} as invalid") from exc
-        except gexc.GoogleAPICallError as exc:
-            raise errors.KeyServiceError(
-                f"{where}: Cloud KMS failed {verb} ({type(exc).__name__})"
-            ) from exc
+        except (gexc.GoogleAPICallError, google.auth.exceptions.GoogleAuthError) as exc:
+            raise _translate(where, verb, exc) from exc
+
+
+def _status(exc: gexc.GoogleAPICallError) -> str:
+    """The canonical status name in a REST error answer (``FAILED_PRECONDITION`` ...)."""
+    try:
+        error = exc.response.json().get("error", {}) if exc.response is not None else {}
+    except (ValueError, AttributeError):
+        return ""
+    status = error.get("status") if isinstance(error, dict) else None
+    return status if isinstance(status, str) else ""
+
+
+def _translate(where: str, verb: str, exc: Exception) -> errors.CryptoError:
+    """The crypto error for a Cloud KMS or credentials failure that retrying did not cure."""
+    if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
+        return errors.KeyServiceDenied(f"{where}: no Application Default Credentials found")
+    if isinstance(exc, gexc.NotFound):
+        return errors.KeyServiceDenied(f"{where}: Cloud KMS has no such key")
+    if isinstance(exc, _DENIED):
+        return errors.KeyServiceDenied(f"{where}: Cloud KMS refused {verb} ({type(exc).__name__})")
+    if isinstance(exc, gexc.BadRequest) and _status(exc) == "FAILED_PRECONDITION":
+        return errors.KeyServiceDenied(f"{where}: the key version is not enabled for {verb}")
+    if isinstance(exc, gexc.BadRequest) and verb == "decrypt":
+        return errors.IntegrityError(
+            f"{where}: Cloud KMS refused to decrypt it (altered, or made for another context)"
+        )
+    return errors.KeyServiceError(f"{where}: Cloud KMS failed {verb} ({type(exc).__name__})")
