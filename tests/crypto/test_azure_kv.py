@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import strongroom.crypto.providers  # noqa: F401  (registers the types)
 from strongroom import errors as root_errors
 from strongroom.crypto import errors
-from strongroom.crypto.providers import _kmscall, azure_kv, base
+from strongroom.crypto.providers import _kmscall, azure_kv, base, registry
 from tests.fixtures import kms_fakes
 
 CONTEXT = b'{"format":"strongroom.io/keyslot/v1","purpose":"keyring","repository":"r","slot":"s1"}'
@@ -109,6 +110,23 @@ def test_altered_bytes_are_integrity_errors(key_uri: str, where: str) -> None:
     wrapped[10 if where == "rsa" else -5] ^= 1
     with pytest.raises(errors.IntegrityError):
         provider.unwrap(bytes(wrapped), CONTEXT)
+
+
+def test_registry_finds_the_provider_by_uri(key_uri: str) -> None:
+    provider = registry.for_uri(key_uri + "/" + "0" * 32)
+    assert isinstance(provider, azure_kv.AzureKeyVaultProvider)
+    assert provider.key.version == "0" * 32 and provider.key.name == "keyring"
+    assert registry.get("azure-kv") is azure_kv.AzureKeyVaultProvider
+
+
+def test_no_credential_found_is_denied(
+    monkeypatch: pytest.MonkeyPatch, azure_kv_fake: kms_fakes.AzureKvFake, key_uri: str
+) -> None:
+    monkeypatch.delenv("IDENTITY_ENDPOINT")
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    with pytest.raises(errors.KeyServiceDenied, match="slot s1.*could not get an Azure token"):
+        azure_kv.AzureKeyVaultProvider.from_uri(key_uri).wrap(SECRET, CONTEXT)
+    assert azure_kv_fake.ops["wrapkey"] == 0
 
 
 def test_a_refused_token_is_denied(azure_kv_fake: kms_fakes.AzureKvFake, key_uri: str) -> None:

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import strongroom.crypto.providers  # noqa: F401  (registers the types)
 from strongroom import errors as root_errors
 from strongroom.crypto import errors
-from strongroom.crypto.providers import _kmscall, base, gcp_kms
+from strongroom.crypto.providers import _kmscall, base, gcp_kms, registry
 from tests.fixtures import kms_fakes
 
 KEY = "projects/strongroom-test/locations/europe-west1/keyRings/backups/cryptoKeys/keyring"
@@ -80,6 +81,22 @@ def test_unknown_key_is_denied_and_names_the_slot(gcp_kms_fake: kms_fakes.GcpKms
         _provider(uri).wrap(SECRET, CONTEXT)
     assert info.value.exit_code == root_errors.ExitCode.PERMISSION_DENIED
     assert "slot s1" in str(info.value) and uri in str(info.value)
+
+
+def test_a_disabled_key_version_is_denied(gcp_kms_fake: kms_fakes.GcpKmsFake, key_uri: str) -> None:
+    provider = _provider(key_uri)
+    wrapped = provider.wrap(SECRET, CONTEXT)
+    gcp_kms_fake.disabled.add(f"{KEY}/1")
+    with pytest.raises(errors.KeyServiceDenied, match="not enabled"):
+        provider.unwrap(wrapped, CONTEXT)
+    with pytest.raises(errors.KeyServiceDenied, match="not enabled"):
+        provider.wrap(SECRET, CONTEXT)
+
+
+def test_registry_finds_the_provider_by_uri(key_uri: str) -> None:
+    provider = registry.for_uri(key_uri)
+    assert isinstance(provider, gcp_kms.GcpKmsProvider) and provider.uri == key_uri
+    assert registry.get("gcp-kms") is gcp_kms.GcpKmsProvider
 
 
 @pytest.mark.parametrize("status", [401, 403])

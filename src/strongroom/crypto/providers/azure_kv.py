@@ -45,7 +45,7 @@ from typing import Any, ClassVar, TypeVar
 
 import azure.core.exceptions as aexc
 from azure.core.credentials import TokenCredential
-from azure.identity import DefaultAzureCredential
+from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 from azure.keyvault.keys import crypto as kvcrypto
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import aead
@@ -70,7 +70,6 @@ _URI = re.compile(
     r"/keys/(?P<name>[A-Za-z0-9-]{1,127})(?:/(?P<version>[0-9A-Za-z]{1,64}))?"
 )
 _TRANSIENT = (aexc.ServiceRequestError, aexc.ServiceResponseError)
-_DENIED = (aexc.ClientAuthenticationError, aexc.ResourceNotFoundError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +195,7 @@ class AzureKeyVaultProvider:
         )
 
     def _call(self, where: str, verb: str, call: Callable[[kvcrypto.CryptographyClient], T]) -> T:
-        """``call(client)`` with retries, SDK errors translated."""
+        """``call(client)`` with retries, SDK errors translated; ``where`` names the slot."""
         credential = self.credential or DefaultAzureCredential()
 
         def attempt() -> T:
@@ -214,19 +213,10 @@ class AzureKeyVaultProvider:
             return self.backoff.run(attempt)
         except _kmscall.Retry as exc:
             raise errors.KeyServiceUnreachable(
-                f"{where}: Key Vault did not answer {verb} ({exc.reason}, "
-                f"after {self.backoff.attempts} attempts)"
+                f"{where}: Key Vault did not answer {verb} ({exc.reason}, after retries)"
             ) from exc
-        except _DENIED as exc:
-            raise errors.KeyServiceDenied(
-                f"{where}: Key Vault refused {verb} ({type(exc).__name__})"
-            ) from exc
-        except aexc.HttpResponseError as exc:
-            raise _refused(where, verb, exc) from exc
         except aexc.AzureError as exc:
-            raise errors.KeyServiceError(
-                f"{where}: Key Vault failed {verb} ({type(exc).__name__})"
-            ) from exc
+            raise _translate(where, verb, exc) from exc
         finally:
             if self.credential is None:
                 close = getattr(credential, "close", None)
@@ -250,12 +240,22 @@ def _record_kid(found: list[str], response: Any) -> None:
             found.append(kid)
 
 
-def _refused(where: str, verb: str, exc: aexc.HttpResponseError) -> errors.CryptoError:
-    """The error for an HTTP refusal that is neither transient nor an authentication failure."""
-    if exc.status_code == 403:
+def _translate(where: str, verb: str, exc: aexc.AzureError) -> errors.CryptoError:
+    """The crypto error for a Key Vault or credential failure that retrying did not cure."""
+    no_answer = isinstance(exc, aexc.HttpResponseError) and exc.response is None
+    if isinstance(exc, CredentialUnavailableError) or (
+        isinstance(exc, aexc.ClientAuthenticationError) and no_answer
+    ):
+        return errors.KeyServiceDenied(f"{where}: could not get an Azure token for {verb}")
+    if isinstance(exc, aexc.ResourceNotFoundError):
+        return errors.KeyServiceDenied(f"{where}: Key Vault has no such key")
+    if isinstance(exc, aexc.ClientAuthenticationError):
+        return errors.KeyServiceDenied(f"{where}: Key Vault refused the credential for {verb}")
+    status = exc.status_code if isinstance(exc, aexc.HttpResponseError) else None
+    if status == 403:
         return errors.KeyServiceDenied(f"{where}: Key Vault refused {verb} (HTTP 403)")
-    if exc.status_code == 400 and verb == "unwrapKey":
+    if status == 400 and verb == "unwrapKey":
         return errors.IntegrityError(
             f"{where}: Key Vault refused to unwrap it (altered, or made for another key)"
         )
-    return errors.KeyServiceError(f"{where}: Key Vault refused {verb} (HTTP {exc.status_code})")
+    return errors.KeyServiceError(f"{where}: Key Vault failed {verb} ({type(exc).__name__})")
