@@ -5,8 +5,8 @@ when the service was busy, throttled or unreachable. After ``attempts`` calls in
 the next wait would end past ``budget`` seconds from the first call, the last :class:`Retry` is
 raised again for the provider to translate (into ``KeyServiceUnreachable``). With the
 providers' timeouts (at most 3 s per request) a dead or hung service fails within 5 s.
-The clock, the sleep and the jitter source are injectable so tests need not wait. The SDKs' own retries
-are turned off by the providers, so this is the only retry loop.
+The clock, the sleep and the jitter source are injectable so tests need not wait. The SDKs'
+own retries are turned off by the providers, so this is the only retry loop.
 """
 
 from __future__ import annotations
