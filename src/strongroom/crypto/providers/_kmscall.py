@@ -1,4 +1,4 @@
-"""What the aws-kms and hcvault providers share: bounded retries and how a slot is named.
+"""What the key-service providers share: bounded retries and how a slot is named.
 
 A provider wraps each KMS request in :meth:`Backoff.run`; the request raises :class:`Retry`
 when the service was busy, throttled or unreachable. After ``attempts`` calls in all, or once
