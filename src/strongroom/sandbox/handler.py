@@ -24,6 +24,7 @@ from strongroom.sandbox import (
     patches,
     protobuf,
     reads,
+    reviews,
     routing,
     status,
     tables,
@@ -193,6 +194,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if route.subresource is None and tables.wants_table(self.headers.get("Accept", "")):
                 include = call.query.get("includeObject", "")
                 result = (result[0], tables.answer(c, call.rtype, result[1], include))
+        elif method == "POST" and reviews.is_review(call):
+            result = reviews.answer(call, self._state.token)
         elif method == "POST":
             result = writes.create(c, call)
         elif method == "PUT":

@@ -38,6 +38,8 @@ PACKAGES = {
     "events.k8s.io": "events",
     "node.k8s.io": "node",
     "flowcontrol.apiserver.k8s.io": "flowcontrol",
+    "authorization.k8s.io": "authorization",
+    "authentication.k8s.io": "authentication",
 }
 
 
