@@ -98,3 +98,46 @@ def test_requests_never_fail_with_500() -> None:
                 assert answer["kind"] == "Status" and answer["code"] == code
 
         check()
+
+
+query_values = st.one_of(
+    st.text(max_size=20), st.sampled_from(["0", "1", "-1", "abc", "true", "x=y"])
+)
+query_keys = st.sampled_from(
+    [
+        "labelSelector",
+        "fieldSelector",
+        "limit",
+        "continue",
+        "resourceVersion",
+        "fieldValidation",
+        "dryRun",
+        "propagationPolicy",
+        "includeObject",
+        "fieldManager",
+        "force",
+    ]
+)
+
+
+def test_queries_never_fail_with_500() -> None:
+    with server.Sandbox() as sandbox:
+        api = Api(sandbox.url)
+        for seed_path, seed in SEEDS:
+            api.post(seed_path, seed)
+
+        @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(
+            st.sampled_from(PATHS),
+            st.dictionaries(query_keys, query_values, max_size=4),
+            st.sampled_from(["GET", "DELETE"]),
+            st.booleans(),
+        )
+        def check(path: str, query: dict[str, str], method: str, item: bool) -> None:
+            target = f"{path}/x" if item or method == "DELETE" else path
+            code, answer = api.request(method, target, query=query)
+            assert code in (200, 201, 400, 403, 404, 405, 409, 410, 415, 422), answer
+            if code >= 400:
+                assert answer["kind"] == "Status" and answer["code"] == code
+
+        check()
