@@ -7,6 +7,7 @@ documented REST contract of encrypt and decrypt and really binds the AAD.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -55,6 +56,27 @@ def test_no_credentials_travel_to_a_plain_http_endpoint(
 ) -> None:
     gcp_kms.GcpKmsProvider.from_uri(key_uri).wrap(SECRET, CONTEXT)
     assert gcp_kms_fake.authorizations == [None]
+
+
+def test_application_default_credentials_over_tls(gcp_kms_tls_fake: kms_fakes.GcpKmsFake) -> None:
+    uri = gcp_kms_tls_fake.create_key(KEY)
+    provider = gcp_kms.GcpKmsProvider.from_uri(uri)
+    assert provider.unwrap(provider.wrap(SECRET, CONTEXT), CONTEXT) == SECRET
+    assert all(str(header).startswith("Bearer ey") for header in gcp_kms_tls_fake.authorizations)
+    assert gcp_kms_tls_fake.ops == {"encrypt": 1, "decrypt": 1}
+
+
+def test_a_service_account_the_service_does_not_trust_is_denied(
+    gcp_kms_tls_fake: kms_fakes.GcpKmsFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = gcp_kms_tls_fake.create_key(KEY)
+    stranger, _ = kms_fakes.service_account(tmp_path, f"{gcp_kms_tls_fake.endpoint}/token")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(stranger))
+    with pytest.raises(errors.KeyServiceDenied, match="slot s1") as info:
+        _provider(uri).wrap(SECRET, CONTEXT)
+    assert "PRIVATE KEY" not in str(info.value)
+    # google-auth's session renews the credential and resends twice on a 401; nothing more.
+    assert gcp_kms_tls_fake.ops["encrypt"] == 3
 
 
 def test_old_slots_open_after_the_key_rotates(
