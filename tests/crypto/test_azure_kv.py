@@ -129,6 +129,15 @@ def test_no_credential_found_is_denied(
     assert azure_kv_fake.ops["wrapkey"] == 0
 
 
+def test_a_plain_http_endpoint_is_refused(
+    monkeypatch: pytest.MonkeyPatch, azure_kv_fake: kms_fakes.AzureKvFake, key_uri: str
+) -> None:
+    monkeypatch.setenv(azure_kv.ENDPOINT_ENV, azure_kv_fake.endpoint.replace("https:", "http:"))
+    with pytest.raises(errors.KeyServiceError, match="https://"):
+        _provider(key_uri).wrap(SECRET, CONTEXT)
+    assert azure_kv_fake.ops == {}
+
+
 def test_a_refused_token_is_denied(azure_kv_fake: kms_fakes.AzureKvFake, key_uri: str) -> None:
     with pytest.raises(errors.KeyServiceDenied) as info:
         _provider(key_uri, token="not-the-token").wrap(SECRET, CONTEXT)

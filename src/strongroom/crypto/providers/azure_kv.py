@@ -186,6 +186,10 @@ class AzureKeyVaultProvider:
 
     def _client(self, credential: TokenCredential) -> kvcrypto.CryptographyClient:
         endpoint = os.environ.get(ENDPOINT_ENV, "").strip().rstrip("/")
+        if endpoint and not endpoint.startswith("https://"):
+            raise errors.KeyServiceError(
+                f"{ENDPOINT_ENV} must be an https:// URL: Key Vault tokens never travel in clear"
+            )
         key_id = f"{endpoint or 'https://' + self.key.host}/keys/{self.key.name}/{self.key.version}"
         return kvcrypto.CryptographyClient(
             key_id.rstrip("/"),
