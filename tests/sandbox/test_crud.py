@@ -118,13 +118,21 @@ def test_update_with_stale_resource_version_conflicts(sandbox: server.Sandbox) -
 def test_update_keeps_server_fields_and_noop_keeps_version(sandbox: server.Sandbox) -> None:
     api = Api(sandbox.url)
     _, obj = api.post(CMS, configmap("a"))
-    forged = dict(
-        obj, metadata=dict(obj["metadata"], uid="forged", creationTimestamp="2000-01-01T00:00:00Z")
-    )
+    forged = dict(obj, metadata=dict(obj["metadata"], creationTimestamp="2000-01-01T00:00:00Z"))
     code, same = api.put(f"{CMS}/a", forged)
     assert code == 200
-    assert same["metadata"]["uid"] == obj["metadata"]["uid"]
+    assert same["metadata"]["creationTimestamp"] == obj["metadata"]["creationTimestamp"]
     assert same["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+
+
+def test_update_with_another_uid_is_a_failed_precondition(sandbox: server.Sandbox) -> None:
+    """A restore replacing an object with its backed-up uid fails as on a real server."""
+    api = Api(sandbox.url)
+    _, obj = api.post(CMS, configmap("a"))
+    stale = dict(obj, metadata=dict(obj["metadata"], uid="11111111-1111-1111-1111-111111111111"))
+    code, status = api.put(f"{CMS}/a", stale)
+    assert code == 409 and status["reason"] == "Conflict"
+    assert "Precondition failed: UID in precondition" in status["message"]
 
 
 def test_update_name_mismatch_and_missing_object(sandbox: server.Sandbox) -> None:

@@ -171,6 +171,15 @@ def update(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         given = obj["metadata"].get("resourceVersion")
         if given and given != old["metadata"]["resourceVersion"]:
             raise status.conflict(rtype.group, rtype.plural, call.route.name, status.STALE)
+        uid = obj["metadata"].get("uid")
+        if uid and uid != old["metadata"]["uid"]:
+            raise status.conflict(
+                rtype.group,
+                rtype.plural,
+                call.route.name,
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{old['metadata']['uid']}",
+            )
         if not given and (rtype.custom or rtype.group_resource == cluster.CRD_RESOURCE):
             # Custom resources and CRDs allow no unconditional update.
             cause = status.field(
