@@ -9,7 +9,8 @@ import time
 import pytest
 import yaml
 
-from strongroom.sandbox import server
+from strongroom import errors
+from strongroom.sandbox import persistence, server
 from tests.sandbox.api import Api, configmap, namespace
 
 
@@ -130,3 +131,10 @@ def test_concurrent_clients(sandbox: server.Sandbox) -> None:
     )
     rvs = {i["metadata"]["resourceVersion"] for i in body["items"]}
     assert len(rvs) == 80
+
+
+def test_an_unreadable_state_directory_is_a_configuration_error(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "cluster.json").write_text("{not json")
+    with pytest.raises(persistence.StateError, match="is unreadable") as info:
+        server.Sandbox(state_dir=tmp_path).start()
+    assert info.value.exit_code == errors.ExitCode.INVALID_CONFIG
