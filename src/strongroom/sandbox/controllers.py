@@ -76,14 +76,15 @@ class Controllers:
                 uid = str(event.obj["metadata"].get("uid"))
                 for gr, ns, name in list(self._dependents.pop(uid, ())):
                     dependent = self._store.get(gr, ns, name)
-                    if dependent is not None and self._orphaned(dependent):
+                    if dependent is not None and self.orphaned(dependent):
                         doomed.append((gr, dependent))
-            elif _owner_uids(event.obj) and self._orphaned(event.obj):
+            elif _owner_uids(event.obj) and self.orphaned(event.obj):
                 doomed.append((event.group_resource, event.obj))
         return doomed
 
-    def _orphaned(self, obj: Obj) -> bool:
-        if obj["metadata"].get("deletionTimestamp"):
+    def orphaned(self, obj: Obj) -> bool:
+        """Whether none of ``obj``'s owner references resolves to a live owner."""
+        if obj["metadata"].get("deletionTimestamp") or not _owner_uids(obj):
             return False
         namespace = obj["metadata"].get("namespace") or ""
         for ref in obj["metadata"].get("ownerReferences") or []:

@@ -86,7 +86,11 @@ def collect_garbage(c: cluster.Cluster) -> None:
         for gr, obj in doomed:
             meta = obj["metadata"]
             current = c.store.get(gr, meta.get("namespace") or "", meta["name"])
-            if current is not None and current["metadata"].get("uid") == meta.get("uid"):
+            if (
+                current is not None
+                and current["metadata"].get("uid") == meta.get("uid")
+                and c.controllers.orphaned(current)
+            ):
                 request_deletion(c, gr, current)
 
 
