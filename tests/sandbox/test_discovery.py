@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 from strongroom.sandbox import server
 from tests.sandbox.api import Api
 
@@ -87,3 +90,45 @@ def test_openapi_v3_declares_field_validation(sandbox: server.Sandbox) -> None:
     }
     assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
     assert api.get("/openapi/v2")[0] == 404
+
+
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def aggregated(sandbox: server.Sandbox, path: str) -> tuple[str, dict]:
+    request = urllib.request.Request(
+        sandbox.url + path, headers={"Accept": f"{AGGREGATED},application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return resp.headers["Content-Type"], json.loads(resp.read())
+
+
+def test_aggregated_discovery_matches_the_legacy_documents(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    kind, core = aggregated(sandbox, "/api")
+    assert kind == AGGREGATED and core["kind"] == "APIGroupDiscoveryList"
+    assert [g["metadata"]["name"] for g in core["items"]] == [""]
+    _, groups = aggregated(sandbox, "/apis")
+    legacy_groups = api.get("/apis")[1]["groups"]
+    assert [g["metadata"]["name"] for g in groups["items"]] == [g["name"] for g in legacy_groups]
+    for item in core["items"] + groups["items"]:
+        name = item["metadata"]["name"]
+        assert item["versions"][0]["version"] in {v["version"] for v in item["versions"]}
+        for version in item["versions"]:
+            path = f"/apis/{name}/{version['version']}" if name else f"/api/{version['version']}"
+            legacy = {r["name"]: r for r in api.get(path)[1]["resources"] if "/" not in r["name"]}
+            assert {r["resource"] for r in version["resources"]} == set(legacy)
+            for resource in version["resources"]:
+                entry = legacy[resource["resource"]]
+                assert resource["responseKind"]["kind"] == entry["kind"]
+                assert resource["verbs"] == entry["verbs"]
+                assert (resource["scope"] == "Namespaced") == entry["namespaced"]
+    deployments = next(
+        r
+        for g in groups["items"]
+        if g["metadata"]["name"] == "apps"
+        for r in g["versions"][0]["resources"]
+        if r["resource"] == "deployments"
+    )
+    assert {s["subresource"] for s in deployments["subresources"]} == {"status", "scale"}
+    assert api.get("/api")[1]["kind"] == "APIVersions", "plain JSON clients get the legacy form"

@@ -83,3 +83,80 @@ def root_paths(cat: catalog.Catalog) -> Obj:
             paths.append(f"/apis/{g}")
             paths.extend(f"/apis/{g}/{v}" for v in versions)
     return {"paths": sorted(paths)}
+
+
+#: The media type of aggregated discovery (one request for every group, version and resource).
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether a client's Accept header asks for aggregated discovery v2 (kubectl does)."""
+    for choice in accept.split(","):
+        params = {
+            p.split("=", 1)[0].strip(): p.split("=", 1)[-1].strip() for p in choice.split(";")[1:]
+        }
+        if (
+            params.get("as") == "APIGroupDiscoveryList"
+            and params.get("v") == "v2"
+            and (params.get("g") == "apidiscovery.k8s.io")
+        ):
+            return True
+        if choice.strip().startswith("application/json") and "as" not in params:
+            return False
+    return False
+
+
+def _aggregated_resource(rtype: catalog.ResourceType) -> Obj:
+    entry: Obj = {
+        "resource": rtype.plural,
+        "responseKind": {"group": rtype.group, "version": rtype.version, "kind": rtype.kind},
+        "scope": "Namespaced" if rtype.namespaced else "Cluster",
+        "singularResource": rtype.singular,
+        "verbs": list(rtype.verbs),
+    }
+    if rtype.short_names:
+        entry["shortNames"] = list(rtype.short_names)
+    if rtype.categories:
+        entry["categories"] = list(rtype.categories)
+    subresources = []
+    for sub in sorted(rtype.subresources):
+        kind = (
+            {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+            if sub == "scale"
+            else {"group": rtype.group, "version": rtype.version, "kind": rtype.kind}
+        )
+        subresources.append(
+            {"subresource": sub, "responseKind": kind, "verbs": ["get", "patch", "update"]}
+        )
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def aggregated(cat: catalog.Catalog, core: bool) -> Obj:
+    """The APIGroupDiscoveryList of ``/api`` (core) or ``/apis`` (every other group)."""
+    items = []
+    for group_name, versions in cat.group_versions():
+        if (group_name == "") != core:
+            continue
+        items.append(
+            {
+                "metadata": {"name": group_name, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": version,
+                        "resources": [
+                            _aggregated_resource(t) for t in cat.resources(group_name, version)
+                        ],
+                        "freshness": "Current",
+                    }
+                    for version in versions
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

@@ -91,6 +91,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         "MethodNotAllowed",
                         "the server does not allow this method on the requested resource",
                     )
+                if route.kind in ("api", "apis") and discovery.wants_aggregated(
+                    self.headers.get("Accept", "")
+                ):
+                    body = discovery.aggregated(self._state.cluster.catalog, route.kind == "api")
+                    self._send(200, body, content_type=discovery.AGGREGATED)
+                    return
                 self._send(200, self._discovery(route))
                 return
             call = cluster.Call(
@@ -206,13 +212,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = deletes.delete(c, call)
         self._send(*result, warnings=call.warnings)
 
-    def _send(self, code: int, body: Any, warnings: list[str] | None = None) -> None:
+    def _send(
+        self,
+        code: int,
+        body: Any,
+        warnings: list[str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         if isinstance(body, str):
             data = body.encode()
             kind = "text/plain; charset=utf-8"
         else:
             data = json.dumps(body, separators=(",", ":")).encode()
-            kind = "application/json"
+            kind = content_type
         self.send_response(code)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
