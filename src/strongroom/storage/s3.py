@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import io
 import typing
 from collections import abc
+from typing import Any
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
+from strongroom import clock
 from strongroom.storage import base, errors, names, s3config, streams
 
 if typing.TYPE_CHECKING:
@@ -141,6 +144,7 @@ class S3Backend:
         self.part_size = part_size
         self._client = _make_client(settings, credentials)
         self._root = f"{settings.prefix}/" if settings.prefix else ""
+        self._versioning: bool | None = None
 
     @property
     def location(self) -> str:
@@ -173,10 +177,22 @@ class S3Backend:
         del first  # no reference may outlive its upload: one part in memory at a time
         self._put_multipart(name, key, _prepend(holder, parts))
 
+    def _lock(self, name: str) -> dict[str, Any]:
+        """Object-lock arguments for ``name`` when the location retains it, else none."""
+        retention = self.settings.retention
+        if retention is None or not retention.applies(name):
+            return {}
+        until = clock.SystemClock().now() + datetime.timedelta(days=retention.days)
+        return {"ObjectLockMode": retention.mode, "ObjectLockRetainUntilDate": until}
+
     def _put_single(self, name: str, key: str, body: bytes | bytearray) -> None:
         with self._translating(f"put {name}"):
             self._client.put_object(
-                Bucket=self.settings.bucket, Key=key, Body=_blob(body), IfNoneMatch="*"
+                Bucket=self.settings.bucket,
+                Key=key,
+                Body=_blob(body),
+                IfNoneMatch="*",
+                **self._lock(name),
             )
 
     def _exists(self, name: str) -> bool:
@@ -189,7 +205,9 @@ class S3Backend:
     def _put_multipart(self, name: str, key: str, parts: abc.Iterator[bytearray]) -> None:
         bucket = self.settings.bucket
         with self._translating(f"put {name}"):
-            upload = self._client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            upload = self._client.create_multipart_upload(
+                Bucket=bucket, Key=key, **self._lock(name)
+            )["UploadId"]
             try:
                 done = self._upload_parts(key, upload, parts)
                 self._client.complete_multipart_upload(
@@ -284,9 +302,30 @@ class S3Backend:
                         yield base.ObjectInfo(name, int(entry["Size"]))
 
     def delete(self, name: str) -> None:
+        """Remove ``name``; in a versioned bucket (object lock) every version of it too, so a
+        deleted object is gone and not merely hidden behind a delete marker. A version under
+        retention refuses with :class:`StoragePermissionDenied`."""
         key = self._key(name)
+        bucket = self.settings.bucket
         with self._translating(f"delete {name}"):
-            self._client.delete_object(Bucket=self.settings.bucket, Key=key)
+            self._client.delete_object(Bucket=bucket, Key=key)
+            if not self._versioned():
+                return
+            pages = self._client.get_paginator("list_object_versions").paginate(
+                Bucket=bucket, Prefix=key
+            )
+            for page in pages:
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if entry["Key"] == key:
+                        self._client.delete_object(
+                            Bucket=bucket, Key=key, VersionId=entry["VersionId"]
+                        )
+
+    def _versioned(self) -> bool:
+        if self._versioning is None:
+            status = self._client.get_bucket_versioning(Bucket=self.settings.bucket).get("Status")
+            self._versioning = status in ("Enabled", "Suspended")
+        return self._versioning
 
     def probe(self) -> None:
         """HeadBucket, then a one-key ListObjectsV2 under the prefix; writes nothing.

@@ -8,6 +8,9 @@
 ``insecureSkipTLSVerify``   ``true`` to skip TLS certificate checks (default ``false``)
 ``profile``                 the profile in the AWS shared credentials/config files
 ``s3ForcePathStyle``        ``true`` for path-style URLs (default ``false``)
+``objectLockMode``          ``GOVERNANCE`` or ``COMPLIANCE``: retain objects under object lock
+``objectLockDays``          days each such object is retained (required with the mode)
+``objectLockPrefix``        which names get retention (default ``b/``: backup data, not keys)
 ==========================  =========================================================
 
 An unknown key or a malformed value is a :class:`StorageUsageError` naming the key.
@@ -24,10 +27,36 @@ from collections import abc
 
 from strongroom.storage import errors, names
 
-KEYS = ("region", "s3Url", "insecureSkipTLSVerify", "profile", "s3ForcePathStyle")
+KEYS = (
+    "region",
+    "s3Url",
+    "insecureSkipTLSVerify",
+    "profile",
+    "s3ForcePathStyle",
+    "objectLockMode",
+    "objectLockDays",
+    "objectLockPrefix",
+)
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 DEFAULT_REGION = "us-east-1"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _REGION = re.compile(r"[a-z0-9][a-z0-9\-]{0,40}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Retention:
+    """Object-lock retention for names starting with ``prefix``: written once, kept ``days``.
+
+    Only data prefixes should be locked: keys (``k/``) must stay deletable so that a backup
+    can be crypto-shredded while its locked data waits out its retention.
+    """
+
+    mode: str
+    days: int
+    prefix: str
+
+    def applies(self, name: str) -> bool:
+        return name.startswith(self.prefix)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +70,7 @@ class S3Settings:
     verify_tls: bool = True
     profile: str | None = None
     path_style: bool = False
+    retention: Retention | None = None
 
     @property
     def location(self) -> str:
@@ -95,4 +125,24 @@ def parse(bucket: str, prefix: str = "", config: abc.Mapping[str, str] | None = 
         verify_tls=not _flag("insecureSkipTLSVerify", config.get("insecureSkipTLSVerify", "false")),
         profile=config.get("profile", "").strip() or None,
         path_style=_flag("s3ForcePathStyle", config.get("s3ForcePathStyle", "false")),
+        retention=_retention(config),
     )
+
+
+def _retention(config: abc.Mapping[str, str]) -> Retention | None:
+    mode = config.get("objectLockMode", "").strip().upper()
+    days = config.get("objectLockDays", "").strip()
+    if not mode and not days:
+        return None
+    if mode not in LOCK_MODES:
+        raise errors.StorageUsageError(
+            f"config key objectLockMode: expected one of {', '.join(LOCK_MODES)}"
+        )
+    if not days.isdigit() or not 1 <= int(days) <= 36500:
+        raise errors.StorageUsageError(
+            "config key objectLockDays: expected a number of days from 1"
+        )
+    prefix = config.get("objectLockPrefix", "b/").strip()
+    if not prefix or names.location_prefix_problem(prefix.rstrip("/")):
+        raise errors.StorageUsageError(f"config key objectLockPrefix: invalid prefix {prefix!r}")
+    return Retention(mode, int(days), prefix)
