@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.ports",
+    "tests.fixtures.overwrites",
     "tests.fixtures.seaweedfs",
     "tests.fixtures.sandbox",
     "tests.fixtures.kms",
