@@ -79,3 +79,19 @@ def test_objects_with_dangling_owners_are_collected(sandbox: server.Sandbox) -> 
     )
     assert api.post(cms, owned("restored", stale))[0] == 201
     eventually(lambda: api.get(f"{cms}/restored")[0] == 404)
+
+
+def test_foreground_deletion_waits_for_dependents(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    cms = "/api/v1/namespaces/default/configmaps"
+    _, owner = api.post(cms, configmap("owner"))
+    child = owned("child", owner)
+    child["metadata"]["finalizers"] = ["example.com/slow"]
+    api.post(cms, child)
+    code, marked = api.delete(f"{cms}/owner", {"propagationPolicy": "Foreground"})
+    assert code == 200 and "foregroundDeletion" in marked["metadata"]["finalizers"]
+    eventually(lambda: bool(api.get(f"{cms}/child")[1]["metadata"].get("deletionTimestamp")))
+    time.sleep(0.1)
+    assert api.get(f"{cms}/owner")[0] == 200, "the owner waits for its dependents"
+    api.patch(f"{cms}/child", {"metadata": {"finalizers": None}})
+    eventually(lambda: api.get(f"{cms}/owner")[0] == 404)

@@ -26,6 +26,7 @@ NAMESPACES = ("", "namespaces")
 SERVICE_ACCOUNTS = ("", "serviceaccounts")
 CONFIG_MAPS = ("", "configmaps")
 ROOT_CA = "kube-root-ca.crt"
+FOREGROUND = "foregroundDeletion"
 
 
 def _owner_uids(obj: Obj | None) -> set[str]:
@@ -42,6 +43,8 @@ class Controllers:
         self._ca_pem = ca_pem
         self._queue: collections.deque[store.Event] = collections.deque()
         self._dependents: dict[str, set[Key]] = {}
+        #: Owners being deleted in the foreground: they go once their dependents are gone.
+        self.foreground: set[Key] = set()
 
     def observe(self, event: store.Event) -> None:
         """Index owner references and queue the event (called with the store lock held)."""
@@ -54,6 +57,15 @@ class Controllers:
         for uid in after:
             self._dependents.setdefault(uid, set()).add(key)
         self._queue.append(event)
+        finalizers = meta.get("finalizers") or []
+        if (
+            event.type != store.DELETED
+            and meta.get("deletionTimestamp")
+            and (FOREGROUND in finalizers)
+        ):
+            self.foreground.add(key)
+        else:
+            self.foreground.discard(key)
 
     def dependents_of(self, uid: str) -> list[Key]:
         return sorted(self._dependents.get(uid, ()))

@@ -51,6 +51,8 @@ def delete(c: cluster.Cluster, call: Call) -> tuple[int, Obj]:
         policy = options.get("propagationPolicy") or call.query.get("propagationPolicy")
         if policy == "Orphan" or options.get("orphanDependents") is True:
             lifecycle.orphan_dependents(c, old)
+        elif policy == "Foreground":
+            old = lifecycle.start_foreground(c, rtype.group_resource, old)
         obj, gone = lifecycle.request_deletion(c, rtype.group_resource, old)
         if gone and not _returns_deleted_object(rtype):
             return 200, _deleted_status(rtype, obj)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from strongroom.sandbox import cluster, crds, objects
+from strongroom.sandbox import cluster, controllers, crds, objects
 
 Obj = dict[str, Any]
 GroupResource = tuple[str, str]
@@ -69,6 +69,8 @@ def sweep(c: cluster.Cluster) -> None:
     """Advance every terminating namespace and CRD as far as it can go now."""
     with c.store.lock:
         collect_garbage(c)
+        _drain_foreground(c)
+        collect_garbage(c)
         _, namespaces = c.store.items(cluster.NAMESPACES, None)
         for ns in [n for n in namespaces if n["metadata"].get("deletionTimestamp")]:
             _drain_namespace(c, ns)
@@ -92,6 +94,39 @@ def collect_garbage(c: cluster.Cluster) -> None:
                 and c.controllers.orphaned(current)
             ):
                 request_deletion(c, gr, current)
+
+
+def start_foreground(c: cluster.Cluster, gr: GroupResource, owner: Obj) -> Obj:
+    """Give an owner with dependents the ``foregroundDeletion`` finalizer (Foreground policy)."""
+    uid = str(owner["metadata"].get("uid"))
+    finalizers = list(owner["metadata"].get("finalizers") or [])
+    if not c.controllers.dependents_of(uid) or controllers.FOREGROUND in finalizers:
+        return owner
+    new = dict(owner)
+    new["metadata"] = dict(owner["metadata"], finalizers=[*finalizers, controllers.FOREGROUND])
+    return c.store.put(gr, new)
+
+
+def _drain_foreground(c: cluster.Cluster) -> None:
+    for gr, namespace, name in sorted(c.controllers.foreground):
+        owner = c.store.get(gr, namespace, name)
+        if owner is None:
+            continue
+        remaining = 0
+        for dep_gr, dep_ns, dep_name in c.controllers.dependents_of(str(owner["metadata"]["uid"])):
+            dependent = c.store.get(dep_gr, dep_ns, dep_name)
+            if dependent is not None:
+                _, gone = request_deletion(c, dep_gr, dependent)
+                remaining += 0 if gone else 1
+        if remaining:
+            continue
+        owner = c.store.get(gr, namespace, name) or owner
+        finalizers = [
+            f for f in owner["metadata"].get("finalizers") or [] if f != controllers.FOREGROUND
+        ]
+        new = dict(owner)
+        new["metadata"] = dict(owner["metadata"], finalizers=finalizers)
+        finish_if_released(c, gr, c.store.put(gr, new))
 
 
 def orphan_dependents(c: cluster.Cluster, owner: Obj) -> None:
