@@ -46,8 +46,9 @@ class Writer:
     name: str
     identity: agekeys.Identity
     claim: str
-    mac_key: bytes
+    mac_key: bytes | None
     previous: dict[str, str] | None = None
+    signer: manifests.Signer | None = None
     records: list[objects.Record] = dataclasses.field(default_factory=list)
     committed: bool = False
 
@@ -88,7 +89,7 @@ class Writer:
             self.prefix + "manifest",
             ref,
             [self.identity.recipient()],
-            [manifest.seal(self.mac_key)],
+            [manifest.seal(self.mac_key, self.signer)],
         )
         self.committed = True
         return manifest
@@ -155,6 +156,7 @@ def load(
     repository_identities: abc.Sequence[agekeys.Identity],
     epochs: abc.Sequence[int],
     mac_keys: abc.Callable[[int], bytes],
+    writer_keys: abc.Callable[[str], bytes] | None = None,
 ) -> Backup:
     """Open a committed backup (``restore_id`` "") or restore by its ids and authenticate it."""
     key = key_name(backup_id)
@@ -171,7 +173,7 @@ def load(
         raise errors.IncompleteBackup(
             f"{prefix}manifest: missing; the run is in progress or crashed"
         ) from exc
-    manifest = manifests.open_(data, prefix + "manifest", mac_keys)
+    manifest = manifests.open_(data, prefix + "manifest", mac_keys, writer_keys)
     if (manifest.repository, manifest.backup, manifest.restore, manifest.epoch) != (
         repository,
         backup_id,
@@ -224,14 +226,15 @@ def new_writer(
     ref: objects.Ref,
     claim: str,
     claim_ids: dict[str, str],
-    mac_key: bytes,
+    mac_key: bytes | None,
     identity: agekeys.Identity,
     key_recipients: abc.Sequence[agekeys.Recipient] | None,
     previous: dict[str, str] | None = None,
+    signer: manifests.Signer | None = None,
 ) -> Writer:
     """Claim the name and, for a backup, store its key object; the writer for the rest."""
     claims.take(backend, claim, kind.lower(), name, claim_ids)
-    writer = Writer(backend, ref, kind, name, identity, claim, mac_key, previous)
+    writer = Writer(backend, ref, kind, name, identity, claim, mac_key, previous, signer=signer)
     if key_recipients is not None:
         key_ref = dataclasses.replace(ref, type="key")
         try:

@@ -12,6 +12,8 @@ import hmac
 from collections import abc
 from typing import Any
 
+from strongroom import errors as base_errors
+from strongroom.crypto import signing
 from strongroom.repository import documents, errors
 from strongroom.repository.objects import Record
 
@@ -55,22 +57,63 @@ class Manifest:
             f"manifest of {self.kind.lower()} {self.name!r} lists no {type_!r} object"
         )
 
-    def seal(self, mac_key: bytes) -> bytes:
+    def seal(self, mac_key: bytes | None, signer: Signer | None = None) -> bytes:
+        """The stored payload: MAC'd with ``mac_key`` (a client holding the keyring), or
+        signed by a writer that cannot decrypt (``signer``: writer id and signing key)."""
         body = self.body()
-        body["mac"] = documents.b64(hmac.digest(mac_key, documents.canonical(body), "sha256"))
+        if signer is not None:
+            writer, key = signer
+            signature = key.sign(documents.canonical(body))
+            body["signature"] = {"writer": writer, "ed25519": documents.b64(signature)}
+        elif mac_key is not None:
+            body["mac"] = documents.b64(hmac.digest(mac_key, documents.canonical(body), "sha256"))
+        else:
+            raise ValueError("a manifest needs a MAC key or a signer")
         data = documents.canonical(body)
         return data + b" " * (-len(data) % PAD_TO)
 
 
-def open_(data: bytes, where: str, mac_keys: abc.Callable[[int], bytes]) -> Manifest:
-    """Parse and authenticate a manifest; ``mac_keys(epoch)`` gives that epoch's MAC key."""
-    doc = documents.parse_json(data, where)
-    documents.expect_format(doc, FORMAT, where)
-    epoch = documents.require(doc, "epoch", int, where)
+Signer = tuple[str, signing.SigningKey]
+
+
+def _authenticate(
+    doc: dict[str, Any],
+    where: str,
+    epoch: int,
+    mac_keys: abc.Callable[[int], bytes],
+    writer_keys: abc.Callable[[str], bytes] | None,
+) -> None:
+    signature = doc.pop("signature", None)
+    if signature is not None:
+        if not isinstance(signature, dict) or writer_keys is None:
+            raise errors.IntegrityViolation(f"{where}: manifest signature cannot be checked")
+        writer = documents.require(signature, "writer", str, where)
+        raw = documents.unb64(signature.get("ed25519"), where)
+        try:
+            signing.verify(writer_keys(writer), documents.canonical(doc), raw)
+        except base_errors.IntegrityError as exc:
+            raise errors.IntegrityViolation(
+                f"{where}: manifest signature of writer {writer}: {exc}"
+            ) from exc
+        return
     mac = documents.unb64(doc.pop("mac", None), where)
     expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
     if not hmac.compare_digest(mac, expected):
         raise errors.IntegrityViolation(f"{where}: manifest MAC does not verify")
+
+
+def open_(
+    data: bytes,
+    where: str,
+    mac_keys: abc.Callable[[int], bytes],
+    writer_keys: abc.Callable[[str], bytes] | None = None,
+) -> Manifest:
+    """Parse and authenticate a manifest: its MAC (``mac_keys(epoch)``), or the signature of
+    a registered writer (``writer_keys(writer id)`` gives its verified public key)."""
+    doc = documents.parse_json(data, where)
+    documents.expect_format(doc, FORMAT, where)
+    epoch = documents.require(doc, "epoch", int, where)
+    _authenticate(doc, where, epoch, mac_keys, writer_keys)
     previous = doc.get("previous")
     if previous is not None and not (
         isinstance(previous, dict) and all(isinstance(v, str) for v in previous.values())

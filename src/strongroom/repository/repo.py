@@ -14,7 +14,7 @@ from typing import Any
 
 from strongroom import clock
 from strongroom import errors as base_errors
-from strongroom.crypto import agekeys
+from strongroom.crypto import agekeys, signing
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
 from strongroom.repository import (
@@ -25,6 +25,7 @@ from strongroom.repository import (
     keyadmin,
     keyslots,
     objects,
+    writers,
 )
 from strongroom.repository import keyring as keyring_mod
 from strongroom.storage import base as storage_base
@@ -194,7 +195,41 @@ class Repository:
             self._ring.identities(),
             [e.number for e in self._ring.epochs],
             lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
+            self._writer_key,
         )
+
+    def _writer_key(self, writer: str) -> bytes:
+        return writers.public_key(
+            lambda name: objects.read_small(self._backend, name, 4096),
+            self.id,
+            writer,
+            self._ring.subkey(1, "writer-mac"),
+        )
+
+    def add_writer(self) -> writers.Credential:
+        """Register a writer that can create backups but open none; its credential."""
+        key = signing.SigningKey.generate()
+        writer = documents.new_id()
+        data = writers.record(
+            self.id,
+            writer,
+            key.public(),
+            clock.rfc3339(self._clock.now()),
+            self._ring.subkey(1, "writer-mac"),
+        )
+        self._backend.put(writers.PREFIX + writer, data)
+        return writers.Credential(
+            repository=self.id,
+            writer=writer,
+            epoch=self._ring.current.number,
+            recipients=tuple(self._key_recipients()),
+            signing_key=key,
+            name_tag_key=self._ring.subkey(1, "name-tag"),
+        )
+
+    def writers(self) -> list[dict[str, Any]]:
+        names = [info.name for info in self._backend.list(writers.PREFIX)]
+        return writers.list_writers(lambda n: objects.read_small(self._backend, n, 4096), names)
 
     def _claim(self, kind: str, name: str) -> str:
         return claims.name(self._ring.subkey(1, "name-tag"), kind, name)

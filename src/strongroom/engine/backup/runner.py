@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from strongroom import clock as clock_mod
 from strongroom.archive import compress, writer
@@ -28,11 +28,17 @@ from strongroom.engine import logs, results
 from strongroom.engine.backup import collector
 from strongroom.engine.backup import spec as spec_mod
 from strongroom.kube import client
-from strongroom.repository import manifests, repo
+from strongroom.repository import backups, manifests
 
 FORMAT_VERSION = "1.1.0"
 Phase = Literal["Completed", "PartiallyFailed", "Failed"]
 Progress = collector.Progress
+
+
+class BackupTarget(Protocol):
+    """Where a backup goes: a repository opened with its keyring, or by a writer credential."""
+
+    def begin_backup(self, name: str) -> backups.Writer: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +72,7 @@ def _phase(coll: collector.Collector, log: logs.RunLog) -> Phase:
 
 def run(
     kube: client.Client,
-    repository: repo.Repository,
+    repository: BackupTarget,
     spec: spec_mod.BackupSpec,
     *,
     clock: clock_mod.Clock,
