@@ -326,3 +326,25 @@ def test_a_deletion_through_strongroom_is_no_alarm(clusters: Clusters) -> None:
     assert clusters.on_a("backup", "delete", "two", "--confirm").code == ExitCode.OK
     assert clusters.on_a("backup", "get").code == ExitCode.OK
     assert clusters.on_a("location", "verify").code == ExitCode.OK
+
+
+def test_a_writer_backs_up_but_cannot_read_and_a_reader_restores(
+    clusters: Clusters, tmp_path: pathlib.Path
+) -> None:
+    credential = tmp_path / "writer.json"
+    added = clusters.on_a("key", "add", "--writer-output", str(credential))
+    assert added.code == ExitCode.OK, added.err
+    assert credential.stat().st_mode & 0o077 == 0
+    writer = clusters.cli(
+        "--kubeconfig", str(clusters.a_config), "backup", "create", "from-ci",
+        "--include-namespaces", "shop", "--writer-credential", str(credential),
+    )  # fmt: skip
+    assert writer.code == ExitCode.OK, writer.err
+    cannot_read = clusters.cli("backup", "get", "from-ci")
+    assert cannot_read.code == ExitCode.PERMISSION_DENIED
+    cannot_download = clusters.cli("backup", "download", "from-ci", "--file", str(tmp_path / "x"))
+    assert cannot_download.code == ExitCode.PERMISSION_DENIED
+    restored = clusters.on_b("restore", "create", "r", "--from-backup", "from-ci")
+    assert restored.code == ExitCode.OK, restored.err
+    assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop")
+    assert clusters.on_b("backup", "verify", "from-ci").code == ExitCode.OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from strongroom import clock, errors
 from strongroom.cli import backup_view, config, context, flags, heads, progress, session
 from strongroom.engine.backup import runner
 from strongroom.engine.backup import spec as backup_spec
+from strongroom.repository import repo as repo_mod
 
 
 class PartiallyFailed(errors.StrongroomError):
@@ -33,6 +35,13 @@ class _Items:
 @click.command()
 @click.argument("name")
 @click.option("--ttl", default="720h", help="How long to keep the backup (Go duration).")
+@click.option(
+    "--writer-credential",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    envvar="STRONGROOM_WRITER_CREDENTIAL",
+    default=None,
+    help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output').",
+)
 @flags.selection
 @context.output_option
 def create(name: str, **opts: Any) -> None:
@@ -42,19 +51,26 @@ def create(name: str, **opts: Any) -> None:
     --wait adds progress on the way.
     """
     config.check_name("backup", name)
-    loc, repo = session.open_repository(opts["storage_location"])
-    heads.require_clean(repo)
+    settings = context.settings()
+    location = config.load(settings.config_path).location(opts["storage_location"]).name
+    repo: repo_mod.Repository | None = None
+    target: runner.BackupTarget
+    if opts["writer_credential"] is not None:
+        target = session.open_writer(location, opts["writer_credential"])
+    else:
+        _, repo = session.open_repository(location)
+        heads.require_clean(repo)
+        target = repo
     spec = backup_spec.BackupSpec.with_ttl_text(
-        name, opts["ttl"], storage_location=loc.name, **flags.selection_fields(opts)
+        name, opts["ttl"], storage_location=location, **flags.selection_fields(opts)
     )
-    with (
-        session.kube() as kube,
-        progress.Reporter(f"Backing up {name}", enabled=opts["wait"]) as bar,
-    ):
-        outcome = runner.run(kube, repo, spec, clock=clock.SystemClock(), progress=_Items(bar))
-    heads.check(repo)
-    if context.settings().output is not context.OutputFormat.TABLE:
-        backup_view.emit([repo.backup(name)], loc.name, as_list=False)
+    reporter = progress.Reporter(f"Backing up {name}", enabled=opts["wait"])
+    with session.kube() as kube, reporter as bar:
+        outcome = runner.run(kube, target, spec, clock=clock.SystemClock(), progress=_Items(bar))
+    if repo is not None:
+        heads.check(repo)
+    if settings.output is not context.OutputFormat.TABLE and repo is not None:
+        backup_view.emit([repo.backup(name)], location, as_list=False)
     else:
         click.echo(
             f'Backup "{name}" {outcome.phase}: {outcome.items} items, '

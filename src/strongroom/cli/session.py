@@ -16,7 +16,7 @@ from strongroom.cli import config, context
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
 from strongroom.kube import client as kube_client
-from strongroom.repository import repo
+from strongroom.repository import repo, writers
 from strongroom.storage import base as storage_base
 from strongroom.storage import factory
 
@@ -89,3 +89,30 @@ def kube() -> kube_client.Client:
         qps=settings.client_qps,
         burst=settings.client_burst,
     )
+
+
+def write_private(path: pathlib.Path, data: bytes) -> None:
+    """Write a new file readable by its owner only; never overwrite one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise errors.AlreadyExistsError(f"{path} exists: not overwriting it") from exc
+    except OSError as exc:
+        raise errors.PermissionDeniedError(f"{path}: {exc.strerror}") from exc
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+WRITER_ENV = "STRONGROOM_WRITER_CREDENTIAL"
+
+
+def open_writer(location: str | None, credential_file: pathlib.Path) -> writers.WriterRepository:
+    """Writing access with a writer credential: no keyring, no decryption."""
+    settings = context.settings()
+    loc = config.load(settings.config_path).location(location)
+    try:
+        data = credential_file.expanduser().read_bytes()
+    except OSError as exc:
+        raise IdentityFileError(f"writer credential {credential_file}: {exc.strerror}") from exc
+    credential = writers.Credential.from_bytes(data, str(credential_file))
+    return writers.WriterRepository.open(backend(loc), credential, clock.SystemClock())
