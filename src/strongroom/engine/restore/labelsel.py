@@ -8,16 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.engine.backup import selectors
+from strongroom.engine.backup import metav1, selectors
 from strongroom.engine.restore import errors
-
-_EXPRESSIONS: dict[selectors.Op, str] = {
-    selectors.Op.IN: "In",
-    selectors.Op.NOT_IN: "NotIn",
-    selectors.Op.NOT_EQUALS: "NotIn",
-    selectors.Op.EXISTS: "Exists",
-    selectors.Op.NOT_EXISTS: "DoesNotExist",
-}
 
 
 def parse(text: str) -> selectors.Selector:
@@ -41,23 +33,7 @@ def check(text: str) -> None:
 
 
 def to_label_selector(text: str) -> dict[str, Any]:
-    """``text`` as a Kubernetes ``LabelSelector`` document (Velero's spec field shape)."""
-    match_labels: dict[str, str] = {}
-    expressions: list[dict[str, Any]] = []
-    for requirement in parse(text).requirements:
-        if requirement.op in (selectors.Op.EQUALS, selectors.Op.DOUBLE_EQUALS):
-            match_labels[requirement.key] = requirement.values[0]
-            continue
-        expression: dict[str, Any] = {
-            "key": requirement.key,
-            "operator": _EXPRESSIONS[requirement.op],
-        }
-        if requirement.values:
-            expression["values"] = list(requirement.values)
-        expressions.append(expression)
-    doc: dict[str, Any] = {}
-    if match_labels:
-        doc["matchLabels"] = match_labels
-    if expressions:
-        doc["matchExpressions"] = expressions
-    return doc
+    """``text`` as a Kubernetes ``LabelSelector`` document (Velero's spec field shape), the
+    same conversion a backup's spec uses."""
+    parse(text)
+    return metav1.to_document(text)
