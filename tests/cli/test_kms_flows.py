@@ -161,3 +161,23 @@ def test_a_vault_slot_added_later_opens_old_backups_and_rotation_keeps_them(
         identity=True,
     )
     assert offline.code == ExitCode.OK, offline.err
+
+
+def test_a_kms_only_location_warns_and_works_through_openbao(
+    env: Env, openbao: kms.OpenBao, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kms.set_env(monkeypatch, openbao.env())
+    env.seed(2)
+    made = env.cli(
+        "location", "create", "vault", "--provider", "filesystem", "--bucket", str(env.folder),
+        "--kms", f"hcvault://{openbao.key}",
+    )  # fmt: skip
+    assert made.code == ExitCode.OK, made.err
+    assert "no offline recovery key" in made.err
+    assert env.on(env.a, "backup", "create", "b", "--include-namespaces", "app").code == 0
+    restored = env.on(env.b, "restore", "create", "r", "--from-backup", "b")
+    assert restored.code == ExitCode.OK, restored.err
+    assert "cm-1" in env.configmaps(env.b, "app")
+    monkeypatch.setenv("VAULT_TOKEN", openbao.encrypt_only_token)  # may wrap, may not unwrap
+    denied = env.on(env.b, "backup", "get")
+    assert denied.code == ExitCode.PERMISSION_DENIED and "hcvault" in denied.err
