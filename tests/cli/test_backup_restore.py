@@ -348,3 +348,27 @@ def test_a_writer_backs_up_but_cannot_read_and_a_reader_restores(
     assert restored.code == ExitCode.OK, restored.err
     assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop")
     assert clusters.on_b("backup", "verify", "from-ci").code == ExitCode.OK
+
+
+def test_an_api_error_mid_restore_is_recorded_and_the_run_goes_on(clusters: Clusters) -> None:
+    _backup(clusters)
+    with kube_client.Client.from_kubeconfig(clusters.a_config) as kube:
+        port = kube.get("services", "web-public", "shop")["spec"]["ports"][0]["nodePort"]
+    with kube_client.Client.from_kubeconfig(clusters.b_config) as kube:
+        kube.create(
+            "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}
+        )
+        taken = {"name": "squatter", "namespace": "other"}
+        spec = {"type": "NodePort", "ports": [{"port": 80, "nodePort": port}]}
+        kube.create(
+            "services", {"apiVersion": "v1", "kind": "Service", "metadata": taken, "spec": spec}
+        )
+    result = clusters.on_b(
+        "restore", "create", "r", "--from-backup", "nightly", "--preserve-nodeports"
+    )
+    assert result.code == ExitCode.PARTIALLY_FAILED, result.err
+    assert "partially failed" in result.err
+    assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop"), "the rest was restored"
+    details = clusters.on_b("restore", "describe", "r", "--details")
+    assert "shop/web-public(failed)" in details.out
+    assert "Error (shop)" in details.out
