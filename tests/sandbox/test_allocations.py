@@ -135,7 +135,10 @@ def test_workload_selector_rules(sandbox: server.Sandbox) -> None:
         "metadata": {"name": "d"},
         "spec": {
             "selector": {"matchLabels": {"app": "d"}},
-            "template": {"metadata": {"labels": {"app": "other"}}, "spec": {"containers": []}},
+            "template": {
+                "metadata": {"labels": {"app": "other"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
         },
     }
     code, status = api.post(path, dep)

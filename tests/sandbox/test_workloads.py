@@ -61,3 +61,32 @@ def test_statefulset_updates_are_limited(sandbox: server.Sandbox) -> None:
     assert api.patch(f"{STS}/db", {"spec": {"replicas": 3}})[0] == 200
     code, status = api.patch(f"{STS}/db", {"spec": {"serviceName": "other"}})
     assert code == 422 and "updates to statefulset spec for fields other than" in status["message"]
+
+
+def test_pods_and_templates_need_named_containers_with_images(sandbox: server.Sandbox) -> None:
+    api = Api(sandbox.url)
+    code, status = api.post(PODS, {"metadata": {"name": "empty"}, "spec": {"containers": []}})
+    assert code == 422 and status["details"]["causes"][0]["field"] == "spec.containers"
+    bad = {
+        "metadata": {"name": "bad"},
+        "spec": {"containers": [{"name": "Web_1"}, {"name": "Web_1", "image": "i"}]},
+    }
+    code, status = api.post(PODS, bad)
+    fields = sorted((c["field"], c["reason"]) for c in status["details"]["causes"])
+    assert code == 422 and ("spec.containers[0].image", "FieldValueRequired") in fields
+    assert ("spec.containers[1].name", "FieldValueDuplicate") in fields
+    deploy = {
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c"}]},
+            },
+        },
+    }
+    code, status = api.post("/apis/apps/v1/namespaces/default/deployments", deploy)
+    assert (
+        code == 422
+        and "spec.template.spec.containers[0].image: Required value" in status["message"]
+    )

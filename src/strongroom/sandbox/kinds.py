@@ -130,15 +130,26 @@ def validate(rtype: catalog.ResourceType, obj: Obj, old: Obj | None) -> list[Cau
         causes += _pvc_causes(obj, old)
     elif key in _WORKLOADS:
         causes += _workload_causes(obj, old)
+        causes += _template_causes(obj)
         if key == ("apps", "statefulsets") and old is not None:
             causes += workloads.statefulset_causes(obj, old)
-    elif key == ("", "pods") and old is not None:
-        causes += workloads.pod_causes(obj, old)
+    elif key == ("", "pods"):
+        causes += workloads.pod_spec_causes(obj.get("spec"), "spec")
+        if old is not None:
+            causes += workloads.pod_causes(obj, old)
     elif key == ("batch", "jobs"):
         causes += workloads.job_causes(obj, old)
+        causes += _template_causes(obj)
     elif key == ("storage.k8s.io", "storageclasses") and old is not None:
         causes += _unchanged(obj, old, ("provisioner",), ("parameters",), ("reclaimPolicy",))
     return causes
+
+
+def _template_causes(obj: Obj) -> list[Cause]:
+    template = objects.dig(obj, "spec", "template")
+    if template is None:
+        return [status.field("spec.template", "Required value", "FieldValueRequired")]
+    return workloads.pod_spec_causes(objects.dig(template, "spec"), "spec.template.spec")
 
 
 def _unchanged(obj: Obj, old: Obj, *paths: tuple[str, ...]) -> list[Cause]:

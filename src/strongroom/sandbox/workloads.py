@@ -16,7 +16,7 @@ import copy
 import json
 from typing import Any
 
-from strongroom.sandbox import objects, status
+from strongroom.sandbox import objects, status, validation
 
 Obj = dict[str, Any]
 Cause = status.Cause
@@ -139,3 +139,42 @@ def statefulset_causes(obj: Obj, old: Obj) -> list[Cause]:
             )
         ]
     return []
+
+
+def pod_spec_causes(spec: Any, path: str) -> list[Cause]:
+    """The container rules of a pod spec: at least one container, each named and with an image,
+    names unique DNS-1123 labels."""
+    if not isinstance(spec, dict):
+        return [status.field(path, "Required value", "FieldValueRequired")]
+    containers = spec.get("containers")
+    if not containers:
+        return [status.field(f"{path}.containers", "Required value", "FieldValueRequired")]
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for part in ("initContainers", "containers"):
+        for i, container in enumerate(spec.get(part) or []):
+            where = f"{path}.{part}[{i}]"
+            if not isinstance(container, dict):
+                continue
+            name = container.get("name")
+            if not name:
+                causes.append(status.field(f"{where}.name", "Required value", "FieldValueRequired"))
+            else:
+                causes.extend(
+                    status.field(f"{where}.name", f"Invalid value: {json.dumps(name)}: {m}")
+                    for m in validation.dns_label(str(name))
+                )
+                if name in seen:
+                    causes.append(
+                        status.field(
+                            f"{where}.name",
+                            f"Duplicate value: {json.dumps(name)}",
+                            "FieldValueDuplicate",
+                        )
+                    )
+                seen.add(str(name))
+            if not container.get("image") and part == "containers":
+                causes.append(
+                    status.field(f"{where}.image", "Required value", "FieldValueRequired")
+                )
+    return causes
