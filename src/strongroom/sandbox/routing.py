@@ -75,6 +75,8 @@ def _group_version(group: str, version: str, rest: list[str], lookup: Lookup) ->
     legacy = rest[0] == "watch"
     if legacy:
         rest = rest[1:]
+        if not rest:
+            raise status.page_not_found()
     namespace: str | None = None
     if len(rest) >= 3 and rest[0] == "namespaces":
         candidate = lookup(group, version, rest[2])
