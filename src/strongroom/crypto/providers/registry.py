@@ -11,6 +11,7 @@ also reachable by URI: its scheme is its type, so ``for_uri("aws-kms://alias/x")
 
 from __future__ import annotations
 
+import importlib
 from typing import cast
 
 from strongroom import errors as root_errors
@@ -18,6 +19,10 @@ from strongroom.crypto import errors
 from strongroom.crypto.providers import base
 
 _PROVIDERS: dict[str, type[base.KeyProvider]] = {}
+#: Key-service providers known by name before their module (and its SDK) is imported:
+#: type name -> (module, class name). Importing a cloud SDK costs a CLI run up to a second,
+#: so it happens only when a slot of that type is used.
+_DEFERRED: dict[str, tuple[str, str]] = {}
 
 
 class UnknownSlotType(errors.CryptoError):
@@ -37,8 +42,18 @@ def register(cls: type[base.KeyProvider]) -> type[base.KeyProvider]:
     return cls
 
 
+def register_deferred(type_name: str, module: str, class_name: str) -> None:
+    """Make the key-service provider ``module.class_name`` known as ``type_name`` (and as a
+    URI scheme) without importing it; the first :func:`get` imports and registers it."""
+    if type_name not in _PROVIDERS:
+        _DEFERRED[type_name] = (module, class_name)
+
+
 def get(type_name: str) -> type[base.KeyProvider]:
     """The provider class for ``type_name``; UnknownSlotType names the type otherwise."""
+    if type_name not in _PROVIDERS and type_name in _DEFERRED:
+        module, class_name = _DEFERRED.pop(type_name)
+        register(getattr(importlib.import_module(module), class_name))
     try:
         return _PROVIDERS[type_name]
     except KeyError:
@@ -47,12 +62,17 @@ def get(type_name: str) -> type[base.KeyProvider]:
 
 def types() -> tuple[str, ...]:
     """Every registered type name, sorted."""
-    return tuple(sorted(_PROVIDERS))
+    return tuple(sorted({*_PROVIDERS, *_DEFERRED}))
 
 
 def schemes() -> tuple[str, ...]:
-    """The URI schemes :func:`for_uri` accepts: the types whose class has ``from_uri``, sorted."""
-    return tuple(name for name in types() if callable(getattr(_PROVIDERS[name], "from_uri", None)))
+    """The URI schemes :func:`for_uri` accepts: deferred key-service types, and registered
+    types whose class has ``from_uri``; sorted."""
+    return tuple(
+        name
+        for name in types()
+        if name in _DEFERRED or callable(getattr(_PROVIDERS[name], "from_uri", None))
+    )
 
 
 def for_uri(uri: str) -> base.UriKeyProvider:
@@ -68,5 +88,5 @@ def for_uri(uri: str) -> base.UriKeyProvider:
         raise UnknownKeyUri(
             f"unknown key URI scheme {shown!r}: expected one of {', '.join(known) or 'none'}"
         )
-    cls = cast(type[base.UriKeyProvider], _PROVIDERS[scheme])
+    cls = cast(type[base.UriKeyProvider], get(scheme))
     return cls.from_uri(uri)
