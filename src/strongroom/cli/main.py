@@ -121,63 +121,56 @@ def cli(
     )
 
 
-@cli.group()
-def location() -> None:
-    """Storage locations: where the encrypted backups are kept."""
+def _group(name: str, doc: str, *commands: click.Command) -> None:
+    group = click.Group(name=name, help=doc)
+    for command in commands:
+        group.add_command(command)
+    cli.add_command(group)
 
 
-location.add_command(location_create.create)
-location.add_command(location_get.get)
-location.add_command(location_describe.describe)
-location.add_command(location_delete.delete)
-location.add_command(location_verify.verify)
-
-
-@cli.group()
-def backup() -> None:
-    """Backups: create, list, inspect, download and delete them."""
-
-
-backup.add_command(backup_create.create)
-backup.add_command(backup_get.get)
-backup.add_command(backup_describe.describe)
-backup.add_command(backup_logs.logs)
-backup.add_command(backup_download.download)
-backup.add_command(backup_delete.delete)
-backup.add_command(backup_verify.verify)
-
-
-@cli.group()
-def restore() -> None:
-    """Restores: bring a backup back, into this cluster or another."""
-
-
-restore.add_command(restore_create.create)
-restore.add_command(restore_get.get)
-restore.add_command(restore_describe.describe)
-restore.add_command(restore_logs.logs)
-
-
-@cli.group()
-def key() -> None:
-    """Keyslots: who can open a location's repository (age, passphrase, KMS)."""
-
-
-key.add_command(key_list.list_)
-key.add_command(key_add.add)
-key.add_command(key_remove.remove)
-key.add_command(key_rotate.rotate)
-
+_group(
+    "location",
+    "Storage locations: where the encrypted backups are kept.",
+    location_create.create,
+    location_get.get,
+    location_describe.describe,
+    location_delete.delete,
+    location_verify.verify,
+)
+_group(
+    "backup",
+    "Backups: create, list, inspect, verify, download and delete them.",
+    backup_create.create,
+    backup_get.get,
+    backup_describe.describe,
+    backup_logs.logs,
+    backup_download.download,
+    backup_delete.delete,
+    backup_verify.verify,
+)
+_group(
+    "restore",
+    "Restores: bring a backup back, into this cluster or another.",
+    restore_create.create,
+    restore_get.get,
+    restore_describe.describe,
+    restore_logs.logs,
+)
+_group(
+    "key",
+    "Keyslots: who can open a location's repository (age, passphrase, KMS), and writers.",
+    key_list.list_,
+    key_add.add,
+    key_remove.remove,
+    key_rotate.rotate,
+)
+_group(
+    "sandbox",
+    "An emulated Kubernetes API server for trying Strongroom out and for tests.",
+    sandbox_serve.serve,
+)
 cli.add_command(version.version)
 cli.add_command(demo.demo)
-
-
-@cli.group()
-def sandbox() -> None:
-    """An emulated Kubernetes API server for trying Strongroom out and for tests."""
-
-
-sandbox.add_command(sandbox_serve.serve)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
