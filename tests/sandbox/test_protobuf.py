@@ -103,3 +103,41 @@ def test_garbage_is_refused_cleanly(tail: bytes) -> None:
         assert exc.code in (400, 415)
     else:
         assert isinstance(obj, dict) and "kind" in obj
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    size = len(payload)
+    varint = bytearray()
+    while True:
+        byte = size & 0x7F
+        size >>= 7
+        varint.append(byte | (0x80 if size else 0))
+        if not size:
+            break
+    return bytes([number << 3 | 2]) + bytes(varint) + payload
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            (b"v1", b"Namespace"),
+            (b"apps/v1", b"Deployment"),
+            (b"v1", b"Pod"),
+            (b"v1", b"Secret"),
+            (b"batch/v1", b"CronJob"),
+        ]
+    ),
+    st.binary(max_size=120),
+)
+def test_garbage_inside_a_known_kind_is_refused_cleanly(
+    kind: tuple[bytes, bytes], raw: bytes
+) -> None:
+    type_meta = _field(1, kind[0]) + _field(2, kind[1])
+    body = protobuf.MAGIC + _field(1, type_meta) + _field(2, raw)
+    try:
+        obj = protobuf.decode(body)
+    except status.ApiError as exc:
+        assert exc.code == 400
+    else:
+        assert obj["kind"] == kind[1].decode()

@@ -132,15 +132,22 @@ def _entries(data: bytes) -> Iterator[tuple[int, int, Any]]:
         yield number, wire, value
 
 
+def _payload(value: Any) -> bytes:
+    """The bytes of a length-delimited field; anything else is a malformed message."""
+    if not isinstance(value, bytes):
+        raise ProtobufError("expected a length-delimited field")
+    return value
+
+
 def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _scalar(kind: str, wire: int, value: Any) -> Any:
     if kind == "string":
-        return bytes(value).decode("utf-8")
+        return _payload(value).decode("utf-8")
     if kind == "bytes":
-        return base64.b64encode(bytes(value)).decode()
+        return base64.b64encode(_payload(value)).decode()
     if kind == "bool":
         return bool(value)
     if kind in ("double", "float"):
@@ -166,21 +173,21 @@ def _special(name: str, data: bytes) -> tuple[bool, Any]:
     if name == _META + "MicroTime":
         return True, _time(data, micro=True)
     if name == "k8s.io.apimachinery.pkg.api.resource.Quantity":
-        return True, next((bytes(v).decode() for n, _, v in _entries(data) if n == 1), "0")
+        return True, next((_payload(v).decode() for n, _, v in _entries(data) if n == 1), "0")
     if name == "k8s.io.apimachinery.pkg.util.intstr.IntOrString":
         parts = {n: v for n, _, v in _entries(data)}
         if parts.get(1, 0) == 1:
-            return True, bytes(parts.get(3, b"")).decode()
+            return True, _payload(parts.get(3, b"")).decode()
         return True, _signed(parts.get(2, 0))
     if name in ("k8s.io.apimachinery.pkg.runtime.RawExtension", _META + "FieldsV1"):
-        raw = next((bytes(v) for n, _, v in _entries(data) if n == 1), b"")
+        raw = next((_payload(v) for n, _, v in _entries(data) if n == 1), b"")
         return True, json.loads(raw) if raw else None
     return False, None
 
 
 def _value(kind: str, ref: Any, wire: int, value: Any) -> Any:
     if kind == "message":
-        return message(bytes(value), ref)
+        return message(_payload(value), ref)
     return _scalar(kind, wire, value)
 
 
@@ -197,7 +204,7 @@ def message(data: bytes, name: str) -> Any:
             continue
         _, field_name, kind, ref, repeated = spec
         if kind == "map":
-            entry = {n: (w, v) for n, w, v in _entries(bytes(raw))}
+            entry = {n: (w, v) for n, w, v in _entries(_payload(raw))}
             key_wire, key_raw = entry.get(1, (2, b""))
             val_wire, val_raw = entry.get(2, (2, b""))
             val_kind = ref[1] if ref[1] in SCALARS else "message"
@@ -209,7 +216,7 @@ def message(data: bytes, name: str) -> Any:
             if kind not in ("message", "string", "bytes") and wire == 2:
                 pos = 0
                 while pos < len(raw):
-                    item, pos = _varint(bytes(raw), pos)
+                    item, pos = _varint(_payload(raw), pos)
                     items.append(_scalar(kind, 0, item))
             else:
                 items.append(_value(kind, ref, wire, raw))
@@ -240,13 +247,15 @@ def decode(body: bytes) -> dict[str, Any]:
         raise status.bad_request("the protobuf body lacks the k8s magic prefix")
     try:
         envelope = {n: v for n, _, v in _entries(body[len(MAGIC) :])}
-        type_meta = {n: bytes(v).decode() for n, _, v in _entries(bytes(envelope.get(1, b"")))}
+        type_meta = {
+            n: _payload(v).decode() for n, _, v in _entries(_payload(envelope.get(1, b"")))
+        }
         api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
         name = table()["kinds"].get(f"{api_version}/{kind}")
         if name is None:
             raise status.unsupported_media_type(CONTENT_TYPE, ("application/json",))
-        obj = message(bytes(envelope.get(2, b"")), name)
-    except (ProtobufError, UnicodeDecodeError, struct.error, ValueError) as exc:
+        obj = message(_payload(envelope.get(2, b"")), name)
+    except (ProtobufError, UnicodeDecodeError, struct.error, ValueError, TypeError) as exc:
         raise status.bad_request(f"the protobuf body could not be decoded: {exc}") from exc
     if not isinstance(obj, dict):
         raise status.bad_request("the protobuf body is not an object")
