@@ -87,6 +87,7 @@ class Repository:
         self.header = header
         self._ring = ring
         self._clock = now
+        self._loaded: dict[tuple[str, str], stored.Backup] = {}
 
     @property
     def id(self) -> documents.Id:
@@ -187,6 +188,14 @@ class Repository:
     # -- backups and restores ----------------------------------------------------------------
 
     def _load(self, backup_id: str, restore_id: str = "") -> stored.Backup:
+        """A committed backup or restore, authenticated once per handle: stored objects are
+        write-once, so listing, auditing and chaining within one command reuse it."""
+        key = (backup_id, restore_id)
+        if key not in self._loaded:
+            self._loaded[key] = self._authenticate(backup_id, restore_id)
+        return self._loaded[key]
+
+    def _authenticate(self, backup_id: str, restore_id: str) -> stored.Backup:
         return stored.load(
             self._backend,
             self.id,
@@ -336,6 +345,7 @@ class Repository:
         )
         with contextlib.suppress(base_errors.AlreadyExistsError):  # a deletion run again
             self._backend.put(integrity.TOMBSTONES + ids["backup"], record)
+        self._loaded = {k: v for k, v in self._loaded.items() if k[0] != ids["backup"]}
         return stored.delete(self._backend, ids["backup"], claim)
 
     def audit(self, remembered: integrity.Head | None) -> tuple[list[str], integrity.Head | None]:
