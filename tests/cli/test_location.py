@@ -25,18 +25,6 @@ def _fs(folder: pathlib.Path) -> list[str]:
     return ["--provider", "filesystem", "--bucket", str(folder), "--recipient", RECIPIENT]
 
 
-@pytest.fixture
-def aws_profiles(
-    seaweedfs: SeaweedFS, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Credentials come from the standard AWS chain: here, a shared credentials file."""
-    creds = seaweedfs.write_credentials(tmp_path / "aws-credentials")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent-aws-config"))
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def test_filesystem_location_lifecycle(cli: Cli, tmp_path: pathlib.Path) -> None:
     folder = tmp_path / "backups"
     created = cli("location", "create", "local", *_fs(folder))

@@ -16,18 +16,6 @@ from tests.cli.helpers import Cli
 from tests.fixtures.seaweedfs import SeaweedFS
 
 
-@pytest.fixture
-def aws_profiles(
-    seaweedfs: SeaweedFS, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(
-        "AWS_SHARED_CREDENTIALS_FILE", str(seaweedfs.write_credentials(tmp_path / "creds"))
-    )
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent"))
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.mark.usefixtures("aws_profiles")
 def test_backups_on_a_locked_bucket_and_shredding_one(
     cli: Cli, seaweedfs: SeaweedFS, sandbox: server.Sandbox, tmp_path: pathlib.Path
