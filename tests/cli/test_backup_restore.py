@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 import pathlib
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 
@@ -163,6 +165,36 @@ def test_describe_logs_and_download(clusters: Clusters, tmp_path: pathlib.Path) 
     assert "resources/coupons.shop.example.com/namespaces/shop/welcome.json" in listing
     again = clusters.on_a("backup", "download", "nightly", "--file", str(target))
     assert again.code == ExitCode.ALREADY_EXISTS
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_download_is_private_from_its_creation(
+    clusters: Clusters, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _backup(clusters)
+    chmods: list[object] = []
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: chmods.append(args))
+    monkeypatch.setattr(os, "fchmod", lambda *args: chmods.append(args))
+    target = tmp_path / "download.tar.zst"
+    downloaded = clusters.on_a("backup", "download", "nightly", "--file", str(target))
+    assert downloaded.code == ExitCode.OK, downloaded.err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600, "created private, not narrowed later"
+    assert chmods == []
+    existing = tmp_path / "existing.tar.zst"
+    existing.write_bytes(b"mine")
+    refused = clusters.on_a("backup", "download", "nightly", "--file", str(existing))
+    assert refused.code == ExitCode.ALREADY_EXISTS and "not overwriting" in refused.err
+    assert existing.read_bytes() == b"mine"
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o644
 
 
 def test_stock_age_zstd_and_tar_read_the_backup(clusters: Clusters, tmp_path: pathlib.Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import click
@@ -31,14 +32,13 @@ def download(name: str, target: pathlib.Path | None, storage_location: str | Non
     path = target or pathlib.Path(f"{name}-data.tar.zst")
     chunks = backup.open("archive")
     first = next(chunks, b"")  # the archive is verified before the first chunk comes out
-    try:
-        handle = path.open("xb")
+    try:  # 0600 from its creation: not readable by others even for a moment
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise errors.AlreadyExistsError(f"{path} exists: not overwriting it") from exc
     except OSError as exc:
         raise errors.PermissionDeniedError(f"{path}: {exc.strerror}") from exc
-    with handle:
-        path.chmod(0o600)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(first)
         for chunk in chunks:
             handle.write(chunk)
