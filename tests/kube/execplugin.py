@@ -3,7 +3,8 @@
 The plugin prints an ExecCredential whose token is ``TOKENS[min(run, len(TOKENS)) - 1]``
 (``TOKENS`` comma-separated in its environment), so a test can make the first credential
 bad and the next good. ``EXPIRES`` sets the expirationTimestamp; ``EXEC_API`` the apiVersion
-it answers with; ``EXEC_INFO_OUT`` receives the KUBERNETES_EXEC_INFO it was given.
+it answers with; ``EXEC_INFO_OUT`` receives the KUBERNETES_EXEC_INFO it was given, and
+``ENV_OUT`` its whole environment as a JSON object.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ runs = int(open(counter).read() or 0) + 1 if os.path.exists(counter) else 1
 open(counter, "w").write(str(runs))
 if os.environ.get("EXEC_INFO_OUT"):
     open(os.environ["EXEC_INFO_OUT"], "w").write(os.environ.get("KUBERNETES_EXEC_INFO", ""))
+if os.environ.get("ENV_OUT"):
+    open(os.environ["ENV_OUT"], "w").write(json.dumps(dict(os.environ)))
 if os.environ.get("FAIL"):
     sys.exit(3)
 tokens = os.environ["TOKENS"].split(",")

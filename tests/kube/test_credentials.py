@@ -75,6 +75,25 @@ def test_exec_v1beta1_and_cluster_info(tmp_path: Path) -> None:
     }
 
 
+def test_exec_plugins_do_not_see_strongroom_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(credentials, "_withheld", frozenset())
+    monkeypatch.setenv("STRONGROOM_PASSPHRASE", "the repository passphrase")
+    monkeypatch.setenv("STRONGROOM_IDENTITY", "/keys/recovery.txt")
+    monkeypatch.setenv("TEAM_PASS", "a passphrase a location names")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    credentials.withhold(["TEAM_PASS"])
+    spec = plugin(tmp_path, ENV_OUT=str(tmp_path / "env"), PLUGIN_REGION="eu-west-1")
+    assert credentials.ExecPlugin(spec, server="s", ca_data=None).token() == "tok-1"
+    seen = json.loads((tmp_path / "env").read_text())
+    assert not {"STRONGROOM_PASSPHRASE", "STRONGROOM_IDENTITY", "TEAM_PASS"} & seen.keys()
+    assert "the repository passphrase" not in (tmp_path / "env").read_text()
+    assert seen["HOME"] == str(tmp_path) and seen["PATH"]
+    assert seen["PLUGIN_REGION"] == "eu-west-1"  # the kubeconfig's env for the plugin
+    assert "KUBERNETES_EXEC_INFO" in seen
+
+
 def test_exec_failures_are_credential_errors_without_the_output(tmp_path: Path) -> None:
     failing = credentials.ExecPlugin(plugin(tmp_path, FAIL="1"), server="s", ca_data=None)
     with pytest.raises(errors.CredentialError, match="exited with 3"):

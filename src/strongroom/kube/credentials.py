@@ -4,6 +4,10 @@ A :class:`TokenSource` is shared by every thread of a client, so each implementa
 around its cache. Exec plugins (``client.authentication.k8s.io/v1`` and ``v1beta1``) run with
 ``KUBERNETES_EXEC_INFO`` set; their credential is cached until its ``expirationTimestamp``
 (or until :meth:`TokenSource.invalidate` after a 401). Tokens never appear in messages.
+
+A plugin inherits the environment without Strongroom's secrets: no ``STRONGROOM_*`` variable
+(``STRONGROOM_PASSPHRASE`` and the like) and none named by :func:`withhold` (a location's
+``passphraseEnv``, say), while the ``env`` the kubeconfig gives the plugin still applies.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -25,6 +29,23 @@ TOKEN_FILE_TTL = timedelta(seconds=60)
 #: A credential this close to its expiry is refreshed before use.
 EXPIRY_SKEW = timedelta(seconds=10)
 EXEC_TIMEOUT = 60.0
+#: Environment variables with this prefix are Strongroom's own: exec plugins never see them.
+WITHHELD_PREFIX = "STRONGROOM_"
+_withheld: frozenset[str] = frozenset()
+
+
+def withhold(names: Iterable[str]) -> None:
+    """Keep these environment variables (secrets named in configuration) from exec plugins."""
+    global _withheld  # one process-wide list, which the CLI extends
+    _withheld = _withheld | {n for n in names if n}
+
+
+def plugin_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without Strongroom's secrets: what an exec plugin inherits."""
+    withheld = _withheld
+    return {
+        k: v for k, v in environ.items() if not k.startswith(WITHHELD_PREFIX) and k not in withheld
+    }
 
 
 def utc_now() -> datetime:
@@ -136,7 +157,7 @@ class ExecPlugin:
 
     def _run(self) -> tuple[str, datetime | None]:
         name = self._spec.command
-        env = dict(os.environ)
+        env = plugin_environment(os.environ)
         env.update(self._spec.env)
         env["KUBERNETES_EXEC_INFO"] = self._exec_info()
         try:
