@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import pathlib
 import shutil
@@ -380,6 +381,37 @@ def test_a_writer_backs_up_but_cannot_read_and_a_reader_restores(
     assert restored.code == ExitCode.OK, restored.err
     assert "secrets/shop-db" in clusters.objects(clusters.b_config, "shop")
     assert clusters.on_b("backup", "verify", "from-ci").code == ExitCode.OK
+
+
+def test_get_and_describe_name_the_writer_of_a_backup(
+    clusters: Clusters, tmp_path: pathlib.Path
+) -> None:
+    _backup(clusters, "by-admin")
+    credential = tmp_path / "writer.json"
+    assert clusters.on_a("key", "add", "--writer-output", str(credential)).code == ExitCode.OK
+    writer_id = json.loads(credential.read_text())["writer"]
+    by_writer = clusters.cli(
+        "--kubeconfig", str(clusters.a_config), "backup", "create", "from-ci",
+        "--include-namespaces", "shop", "--writer-credential", str(credential),
+    )  # fmt: skip
+    assert by_writer.code == ExitCode.OK, by_writer.err
+    items = clusters.on_a("backup", "get", "-o", "json").json()["items"]
+    writers = {
+        i["metadata"]["name"]: i["metadata"]["labels"]["strongroom.io/writer"] for i in items
+    }
+    assert writers == {"by-admin": "", "from-ci": writer_id}
+    as_yaml = clusters.on_a("backup", "get", "from-ci", "-o", "yaml").out
+    assert f"strongroom.io/writer: {writer_id}" in as_yaml
+    table = clusters.on_a("backup", "get").out.splitlines()
+    assert table[0].split()[-1] == "WRITER"
+    rows = {line.split()[0]: line.split()[-1] for line in table[1:]}
+    assert rows == {"by-admin": "-", "from-ci": writer_id}
+    described = clusters.on_a("backup", "describe", "from-ci").out
+    assert any(line.split() == ["Writer:", writer_id] for line in described.splitlines())
+    by_keyring = clusters.on_a("backup", "describe", "by-admin").out
+    assert any(line.split() == ["Writer:", "-"] for line in by_keyring.splitlines())
+    as_json = clusters.on_a("backup", "describe", "from-ci", "-o", "json").json()
+    assert as_json["metadata"]["labels"]["strongroom.io/writer"] == writer_id
 
 
 def test_an_api_error_mid_restore_is_recorded_and_the_run_goes_on(clusters: Clusters) -> None:

@@ -44,6 +44,7 @@ def describe(name: str, details: bool, storage_location: str | None) -> None:
         ("Name", name),
         ("Phase", str(status.get("phase", ""))),
         ("Storage location", loc.name),
+        ("Writer", backup_view.writer(backup)),
         ("Namespaces included", _list(spec.get("includedNamespaces"))),
         ("Namespaces excluded", _list(spec.get("excludedNamespaces"), "<none>")),
         ("Resources included", _list(spec.get("includedResources"))),

@@ -21,6 +21,7 @@ BACKUP_COLUMNS = (
     "expires",
     "storage location",
     "selector",
+    "writer",
 )
 RESTORE_COLUMNS = (
     "name",
@@ -36,12 +37,17 @@ RESTORE_COLUMNS = (
 
 
 def document(item: backups.Backup, location: str) -> dict[str, Any]:
-    """The backup (or restore) as a ``Backup``/``Restore`` object, as Velero prints it."""
+    """The backup (or restore) as a ``Backup``/``Restore`` object, as Velero prints it.
+
+    The label ``strongroom.io/writer`` names the registered writer that signed it, or is ""
+    when a client holding the keyring made it.
+    """
     manifest = item.manifest
+    labels = {"strongroom.io/storage-location": location, "strongroom.io/writer": manifest.writer}
     return {
         "apiVersion": config.API_VERSION,
         "kind": manifest.kind,
-        "metadata": {"name": manifest.name, "labels": {"strongroom.io/storage-location": location}},
+        "metadata": {"name": manifest.name, "labels": labels},
         "spec": manifest.spec,
         "status": manifest.status,
     }
@@ -83,6 +89,11 @@ def selector(spec: dict[str, Any]) -> str:
     return " or ".join(label_selector_text(s) for s in ors) if ors else "<none>"
 
 
+def writer(item: backups.Backup) -> str:
+    """The writer that signed the backup, or "-" when a keyring holder made it."""
+    return item.manifest.writer or "-"
+
+
 def _count(status: dict[str, Any], key: str) -> str:
     return str(status.get(key, 0))
 
@@ -99,6 +110,7 @@ def backup_row(item: backups.Backup, location: str, now: datetime.datetime) -> t
         age(expires, now) if expires else "n/a",
         location,
         selector(s),
+        writer(item),
     )
 
 

@@ -33,6 +33,9 @@ class Manifest:
     status: dict[str, Any]
     objects: tuple[Record, ...]
     previous: dict[str, str] | None
+    #: The registered writer whose signature authenticated this manifest when it was read;
+    #: "" for one MAC'd by a client holding the keyring. Not part of the body.
+    writer: str = ""
 
     def body(self) -> dict[str, Any]:
         return {
@@ -82,12 +85,13 @@ def _authenticate(
     epoch: int,
     mac_keys: abc.Callable[[int], bytes],
     writer_keys: abc.Callable[[str], bytes] | None,
-) -> None:
+) -> str:
+    """Check the manifest's signature or MAC; the signing writer's id, or "" for a MAC."""
     signature = doc.pop("signature", None)
     if signature is not None:
         if not isinstance(signature, dict) or writer_keys is None:
             raise errors.IntegrityViolation(f"{where}: manifest signature cannot be checked")
-        writer = documents.require(signature, "writer", str, where)
+        writer: str = documents.require(signature, "writer", str, where)
         raw = documents.unb64(signature.get("ed25519"), where)
         try:
             signing.verify(writer_keys(writer), documents.canonical(doc), raw)
@@ -95,11 +99,12 @@ def _authenticate(
             raise errors.IntegrityViolation(
                 f"{where}: manifest signature of writer {writer}: {exc}"
             ) from exc
-        return
+        return writer
     mac = documents.unb64(doc.pop("mac", None), where)
     expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
     if not hmac.compare_digest(mac, expected):
         raise errors.IntegrityViolation(f"{where}: manifest MAC does not verify")
+    return ""
 
 
 def open_(
@@ -113,7 +118,7 @@ def open_(
     doc = documents.parse_json(data, where)
     documents.expect_format(doc, FORMAT, where)
     epoch = documents.require(doc, "epoch", int, where)
-    _authenticate(doc, where, epoch, mac_keys, writer_keys)
+    writer = _authenticate(doc, where, epoch, mac_keys, writer_keys)
     previous = doc.get("previous")
     if previous is not None and not (
         isinstance(previous, dict) and all(isinstance(v, str) for v in previous.values())
@@ -132,4 +137,5 @@ def open_(
             Record.from_dict(o, where) for o in documents.require(doc, "objects", list, where)
         ),
         previous=previous,
+        writer=writer,
     )
