@@ -345,11 +345,29 @@ def test_the_newest_backup_vanishing_is_reported(clusters: Clusters) -> None:
     newest.unlink()
     listed = clusters.on_a("backup", "get")
     assert listed.code == ExitCode.INTEGRITY
-    assert "'two'" in listed.err and "vanished" in listed.err
+    assert newest.name in listed.err and "vanished" in listed.err  # its id: names are not kept
     refused = clusters.on_a("backup", "create", "three", "--include-namespaces", "shop")
     assert refused.code == ExitCode.INTEGRITY
     verified = clusters.on_a("location", "verify")
-    assert verified.code == ExitCode.INTEGRITY and "'two'" in verified.err
+    assert verified.code == ExitCode.INTEGRITY and newest.name in verified.err
+
+
+def test_the_client_state_keeps_no_backup_names(clusters: Clusters, tmp_path: pathlib.Path) -> None:
+    _backup(clusters, "nightly-shop")
+    assert clusters.on_a("backup", "get").code == ExitCode.OK
+    state = tmp_path / "state" / "strongroom" / "heads.json"
+    [(repository, entry)] = json.loads(state.read_text()).items()
+    assert "nightly-shop" not in state.read_text()
+    assert set(entry) == {"backup", "sha256", "started"}
+    elsewhere = {"backup": "b" * 26, "sha256": "0" * 64, "name": "elsewhere", "started": ""}
+    older = {repository: {**entry, "name": "nightly-shop"}, "r" * 26: elsewhere}
+    state.write_text(json.dumps(older))
+    assert clusters.on_a("backup", "get").code == ExitCode.OK, "a state file with names is read"
+    _backup(clusters, "weekly-shop")
+    assert clusters.on_a("backup", "get").code == ExitCode.OK
+    rewritten = json.loads(state.read_text())
+    assert "-shop" not in state.read_text() and "elsewhere" not in state.read_text()
+    assert rewritten["r" * 26] == {k: v for k, v in elsewhere.items() if k != "name"}
 
 
 def test_a_deletion_through_strongroom_is_no_alarm(clusters: Clusters) -> None:

@@ -1,13 +1,17 @@
 """What this client remembers of each repository: the newest backup it saw (its head).
 
 Kept in ``$XDG_STATE_HOME/strongroom/heads.json`` (``~/.local/state/...``), keyed by
-repository id. It holds ids, names and digests, nothing secret. A repository whose remembered
-head has vanished, or changed, was tampered with or rolled back (``repository.integrity``).
+repository id: the head's backup id, manifest digest and start time, nothing secret. No
+backup names: the repository keeps those encrypted, and so this file leaves them out (one
+written by an older version still has them; they are read, and dropped when the file is next
+written). A repository whose remembered head has vanished, or changed, was tampered with or
+rolled back (``repository.integrity``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
@@ -40,17 +44,26 @@ def _load(where: pathlib.Path) -> dict[str, dict[str, str]]:
     return raw if isinstance(raw, dict) else {}
 
 
+def _entry(raw: Mapping[str, str]) -> dict[str, str]:
+    """What is kept of a head: everything but its backup's name."""
+    return {k: v for k, v in raw.items() if k != "name"}
+
+
 def remembered(repository: str) -> integrity.Head | None:
     entry = _load(path()).get(repository)
-    return integrity.Head.from_dict(entry) if isinstance(entry, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    head = integrity.Head.from_dict(entry)
+    # No name is kept, so messages about this head name its backup by id.
+    return head if head.name else dataclasses.replace(head, name=head.backup)
 
 
 def remember(repository: str, head: integrity.Head | None) -> None:
     if head is None:
         return
     where = path()
-    state = _load(where)
-    state[repository] = head.to_dict()
+    state = {r: _entry(e) for r, e in _load(where).items() if isinstance(e, dict)}
+    state[repository] = _entry(head.to_dict())
     where.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".heads-", dir=where.parent)
     try:
