@@ -7,7 +7,9 @@ Every input is derived from fixed labels so the output is the same on every run:
   order (16-byte file key, one 32-byte ephemeral secret per recipient, 16-byte payload nonce);
   the plaintext is ``stream("plaintext", size)``; identities are ``stream("identity-<i>", 32)``;
 - subkeys: epoch key ``stream("epoch-key", 32)``, repository id ``stream("repository-id", 16)``;
-- Argon2id and the passphrase slot use ASCII salts so the Debian ``argon2`` CLI can take them.
+- Argon2id and the passphrase slot use ASCII salts so the Debian ``argon2`` CLI can take them;
+- the v2 keyslot and the fingerprints are built from the spec with ``hmac``/``hashlib`` and an
+  HKDF written out here, not with the product's keyslot or keyring code.
 
 The checks in ``test_kat.py`` recompute every vector with Strongroom *and* with independent
 implementations: Debian's ``age`` decrypts each age vector, ``openssl kdf HKDF`` reproduces the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import pathlib
 from typing import Any
@@ -178,6 +181,79 @@ def slot_vectors() -> dict[str, Any]:
     }
 
 
+def _hkdf(key: bytes, salt: bytes, purpose: str) -> bytes:
+    """HKDF-SHA-256 written out from RFC 5869 (one block), independent of the product."""
+    prk = hmac.digest(salt, key, "sha256")
+    return hmac.digest(prk, ("strongroom.io/v1/" + purpose).encode() + b"\x01", "sha256")
+
+
+def keyslot_v2_vectors() -> dict[str, Any]:
+    """A two-epoch v2 keyring in a v2 age keyslot, built from the spec (format §4), and the
+    fingerprints of both epochs."""
+    repository_id = stream("repository-id", 16)
+    keys = [stream("epoch-key", 32), stream("epoch-key-2", 32)]
+    seal = hashlib.sha256(b"kat seal of epoch 1").hexdigest()
+    header = hashlib.sha256(b"kat repository header").hexdigest()
+    ring = canonical(
+        {
+            "format": "strongroom.io/keyring/v2",
+            "repository": _repository(),
+            "header": header,
+            "epochs": [
+                {
+                    "epoch": 1,
+                    "key": base64.b64encode(keys[0]).decode(),
+                    "created": "2026-01-01T00:00:00Z",
+                },
+                {
+                    "epoch": 2,
+                    "key": base64.b64encode(keys[1]).decode(),
+                    "created": "2026-02-01T00:00:00Z",
+                    "seal": seal,
+                },
+            ],
+        }
+    )
+    slot_id = "agexslotvtwokatvectoraaaaa"
+    context = canonical(
+        {
+            "format": "strongroom.io/keyslot/v2",
+            "purpose": "keyring",
+            "repository": _repository(),
+            "slot": slot_id,
+            "epoch": "2",
+        }
+    )
+    recipient = identity(1)
+    age_rng = stream("rng-age-slot-v2", 64)
+    age = age_x25519.AgeX25519Provider(recipient.recipient(), rng=Replay(age_rng))
+    doc = {
+        "format": "strongroom.io/keyslot/v2",
+        "repository": _repository(),
+        "slot": slot_id,
+        "type": "age-x25519",
+        "created": "2026-02-01T00:00:00Z",
+        "label": "kat",
+        "epoch": 2,
+        "recipient": recipient.recipient().encode(),
+        "wrapped": base64.b64encode(age.wrap(ring, context)).decode(),
+    }
+    mac_key = _hkdf(keys[1], repository_id, "keyslot-mac")
+    doc["mac"] = base64.b64encode(hmac.digest(mac_key, canonical(doc), "sha256")).decode()
+    fingerprints = []
+    digest = hashlib.sha256(b"strongroom.io/fingerprint/v1\x00" + repository_id)
+    for key in keys:
+        digest.update(_hkdf(key, repository_id, "fingerprint"))
+        fingerprints.append(base64.b32encode(digest.copy().digest()[:20]).decode().lower())
+    return {
+        "keyring": ring.decode(),
+        "identity": recipient.encode(),
+        "rng": age_rng.hex(),
+        "slot": canonical(doc).decode(),
+        "fingerprints": fingerprints,
+    }
+
+
 def write(name: str, value: object) -> None:
     text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     (HERE / name).write_text(text)
@@ -188,6 +264,7 @@ def main() -> None:
     write("subkeys.json", subkey_vectors())
     write("argon2id.json", argon2_vectors())
     write("keyslots.json", slot_vectors())
+    write("keyslots-v2.json", keyslot_v2_vectors())
 
 
 if __name__ == "__main__":

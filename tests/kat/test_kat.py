@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers import aead
 
 from strongroom.crypto import ageformat, agekeys, kdf
 from strongroom.crypto.providers import age_x25519, base, passphrase
+from strongroom.repository import documents, keyring, keyslots
 from tests.kat import generate
 
 HERE = pathlib.Path(__file__).parent
@@ -29,6 +30,7 @@ AGE = json.loads((HERE / "age.json").read_text())
 SUBKEYS = json.loads((HERE / "subkeys.json").read_text())
 ARGON2 = json.loads((HERE / "argon2id.json").read_text())
 SLOTS = json.loads((HERE / "keyslots.json").read_text())
+SLOTS_V2 = json.loads((HERE / "keyslots-v2.json").read_text())
 
 
 def _tool(name: str) -> str:
@@ -187,8 +189,30 @@ def test_age_slot_vector(tmp_path: pathlib.Path) -> None:
     assert base64.b64decode(bind + "=") == hashlib.sha256(context).digest()
 
 
+def test_v2_keyslot_vector_opens_verifies_and_fingerprints(tmp_path: pathlib.Path) -> None:
+    vector = SLOTS_V2
+    repository = documents.Id(generate._repository())
+    slot_id = json.loads(vector["slot"])["slot"]
+    slot = keyslots.parse(vector["slot"].encode(), keyslots.PREFIX + slot_id, repository)
+    identity = agekeys.Identity.parse(vector["identity"])
+    opener = age_x25519.AgeX25519Provider.for_slot(
+        slot.fields, base.Credentials(identities=(identity,))
+    )
+    assert opener is not None
+    data = opener.unwrap(slot.wrapped, slot.context(repository))
+    assert data == vector["keyring"].encode()
+    assert _age_decrypt([vector["identity"]], slot.wrapped, tmp_path) == data
+    ring = keyring.Keyring.from_bytes(data, repository, slot.name)
+    assert ring.to_bytes() == data, "the keyring round-trips byte for byte"
+    assert slot.epoch == ring.current.number == 2 and slot.mac_verifies(ring)
+    assert [ring.fingerprint(n) for n in (1, 2)] == vector["fingerprints"]
+    altered = vector["slot"].replace('"label":"kat"', '"label":"kaT"').encode()
+    assert not keyslots.parse(altered, slot.name, repository).mac_verifies(ring)
+
+
 def test_generator_reproduces_the_stored_files() -> None:
     assert [generate.age_vector(*case) for case in generate.AGE_CASES] == AGE
     assert generate.subkey_vectors() == SUBKEYS
     assert generate.argon2_vectors() == ARGON2
     assert generate.slot_vectors() == SLOTS
+    assert generate.keyslot_v2_vectors() == SLOTS_V2

@@ -23,10 +23,11 @@ FAST = kdf.Argon2Params(memory_kib=1024, iterations=1, lanes=1)
 
 
 def _data_files(folder: pathlib.Path) -> dict[str, bytes]:
+    """Every stored object but keyslots and epoch seals (which key rotation writes)."""
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in folder.rglob("*")
-        if p.is_file() and not str(p.relative_to(folder)).startswith("keys/")
+        if p.is_file() and not str(p.relative_to(folder)).startswith(("keys/", "e/"))
     }
 
 

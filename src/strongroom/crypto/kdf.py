@@ -16,7 +16,15 @@ from strongroom.crypto import agekeys, errors
 
 INFO_PREFIX = "strongroom.io/v1/"
 #: The purposes docs/format.md §4.3 defines; others must match ``_PURPOSE`` and be specified.
-PURPOSES = ("repository-mac", "manifest-mac", "name-tag", "recipient")
+PURPOSES = (
+    "repository-mac",
+    "keyslot-mac",
+    "manifest-mac",
+    "name-tag",
+    "writer-mac",
+    "fingerprint",
+    "recipient",
+)
 _PURPOSE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 KEY_SIZE = 32
 REPOSITORY_ID_SIZE = 16

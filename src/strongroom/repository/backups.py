@@ -156,24 +156,30 @@ def load(
     repository_identities: abc.Sequence[agekeys.Identity],
     epochs: abc.Sequence[int],
     mac_keys: abc.Callable[[int], bytes],
-    writer_keys: abc.Callable[[str], bytes] | None = None,
+    writer_keys: abc.Callable[[str, int], bytes] | None = None,
+    sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
 ) -> Backup:
-    """Open a committed backup (``restore_id`` "") or restore by its ids and authenticate it."""
+    """Open a committed backup (``restore_id`` "") or restore by its ids and authenticate it.
+
+    A restore's manifest may be of a later epoch than its backup (restores run after a
+    rotation use the new one). ``sealed(epoch, kind, id, digest, name)`` refuses manifests of
+    closed epochs that their seal does not list.
+    """
     key = key_name(backup_id)
-    identity, epoch, key_record = _open_key(
+    identity, key_epoch, key_record = _open_key(
         backend, key, repository, backup_id, repository_identities, epochs
     )
     prefix = restore_prefix(backup_id, restore_id) if restore_id else backup_prefix(backup_id)
-    ref = objects.Ref(repository, backup_id, "manifest", epoch, restore_id)
-    try:
-        data, record = objects.read_unlisted(
-            backend, prefix + "manifest", ref, [identity], limit=64 << 20
-        )
-    except base_errors.NotFoundError as exc:
-        raise errors.IncompleteBackup(
-            f"{prefix}manifest: missing; the run is in progress or crashed"
-        ) from exc
-    manifest = manifests.open_(data, prefix + "manifest", mac_keys, writer_keys)
+    candidates = sorted((e for e in epochs if e >= key_epoch), reverse=True)
+    data, record, epoch = _read_manifest(
+        backend, prefix + "manifest", repository, backup_id, restore_id, identity,
+        candidates if restore_id else [key_epoch],
+    )  # fmt: skip
+    writers = None if writer_keys is None else (lambda w: writer_keys(w, epoch))
+    manifest = manifests.open_(data, prefix + "manifest", mac_keys, writers)
+    if sealed is not None:
+        kind = "restore" if restore_id else "backup"
+        sealed(epoch, kind, restore_id or backup_id, record.sha256, prefix + "manifest")
     if (manifest.repository, manifest.backup, manifest.restore, manifest.epoch) != (
         repository,
         backup_id,
@@ -190,6 +196,32 @@ def load(
     return Backup(backend, manifest, identity, record)
 
 
+def _read_manifest(
+    backend: storage_base.Backend,
+    name: str,
+    repository: str,
+    backup_id: str,
+    restore_id: str,
+    identity: agekeys.Identity,
+    epochs: abc.Sequence[int],
+) -> tuple[bytes, objects.Record, int]:
+    """The manifest's plaintext and record, and the epoch its binding names."""
+    last: Exception | None = None
+    for epoch in epochs:
+        ref = objects.Ref(repository, backup_id, "manifest", epoch, restore_id)
+        try:
+            data, record = objects.read_unlisted(backend, name, ref, [identity], limit=64 << 20)
+        except base_errors.NotFoundError as exc:
+            raise errors.IncompleteBackup(
+                f"{name}: missing; the run is in progress or crashed"
+            ) from exc
+        except errors.IntegrityViolation as exc:
+            last = exc
+            continue
+        return data, record, epoch
+    raise errors.IntegrityViolation(str(last) if last else f"{name}: no key epoch to read it")
+
+
 def _open_key(
     backend: storage_base.Backend,
     name: str,
@@ -204,8 +236,8 @@ def _open_key(
         ref = objects.Ref(repository, backup_id, "key", epoch)
         try:
             data, record = objects.read_unlisted(backend, name, ref, identities, limit=64 << 10)
-        except errors.IntegrityViolation as exc:
-            last = exc
+        except (errors.IntegrityViolation, base_errors.PermissionDeniedError) as exc:
+            last = exc  # a key object no epoch of the keyring opens: planted or altered
             continue
         except base_errors.NotFoundError as exc:
             raise errors.BackupShredded(

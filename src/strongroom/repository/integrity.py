@@ -62,21 +62,30 @@ def tombstone(repository: str, backup_id: str, deleted: str, mac_key: bytes, epo
 
 
 def read_tombstones(
-    backend: storage_base.Backend, repository: str, mac_keys: abc.Callable[[int], bytes]
+    backend: storage_base.Backend,
+    repository: str,
+    mac_keys: abc.Callable[[int], bytes],
+    sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
 ) -> dict[str, str]:
-    """Backup id -> deletion time of every authentic tombstone; a forged one is a violation."""
+    """Backup id -> deletion time of every authentic tombstone; a forged one is a violation,
+    and so is one of a closed epoch that its seal does not list (``sealed``)."""
     found = {}
     for info in backend.list(TOMBSTONES):
         doc = documents.parse_json(objects.read_small(backend, info.name, 4096), info.name)
         documents.expect_format(doc, TOMBSTONE_FORMAT, info.name)
         mac = documents.unb64(doc.pop("mac", None), info.name)
         epoch = documents.require(doc, "epoch", int, info.name)
-        expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
+        try:
+            expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
+        except errors.IntegrityViolation as exc:
+            raise errors.IntegrityViolation(f"{info.name}: tombstone of unknown epoch") from exc
         backup_id = documents.require(doc, "backup", str, info.name)
         if not hmac.compare_digest(mac, expected) or TOMBSTONES + backup_id != info.name:
             raise errors.IntegrityViolation(f"{info.name}: tombstone MAC does not verify")
         if doc.get("repository") != repository:
             raise errors.IntegrityViolation(f"{info.name}: tombstone of another repository")
+        if sealed is not None:
+            sealed(epoch, "tombstone", backup_id, "", info.name)
         found[backup_id] = str(doc.get("deleted", ""))
     return found
 
@@ -116,13 +125,14 @@ def head_problems(
         if item.manifest.backup == remembered.backup:
             if not hmac.compare_digest(item.manifest_record.sha256, remembered.sha256):
                 return [
-                    f"backup {remembered.name!r}: its manifest changed since this client saw it"
+                    f"backup {item.name!r} ({remembered.backup}): its manifest changed since this "
+                    "client saw it"
                 ]
             return []
     if remembered.backup in deleted:
         return []
     return [
-        f"backup {remembered.name!r} (the newest this client saw, {remembered.started}) has "
+        f"backup {remembered.backup} (the newest this client saw, {remembered.started}) has "
         "vanished without a deletion record: deleted behind Strongroom's back or rolled back"
     ]
 

@@ -2,32 +2,39 @@
 
 A slot's clear header names its type and the type's public fields (an age recipient, the
 passphrase KDF parameters, a KMS key URI); ``wrapped`` holds the keyring as the key provider
-wrapped it, bound to the slot's context. The providers live in ``strongroom.crypto.providers``.
+wrapped it, bound to the slot's context. A v2 slot also carries the epoch of the keyring it
+wraps and a MAC over everything else under that epoch's ``keyslot-mac`` subkey, so its clear
+fields are only believed once a keyring is open. Which slot is tried, and which keyring is
+accepted, is :mod:`.trust`'s business.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import abc
+import hmac
 from typing import Any
 
 from strongroom import clock
 from strongroom import errors as base_errors
-from strongroom.crypto import providers
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import documents, errors, objects
 from strongroom.repository import keyring as keyring_mod
 from strongroom.storage import base as storage_base
 
-FORMAT = "strongroom.io/keyslot/v1"
+FORMAT = "strongroom.io/keyslot/v2"
+FORMAT_V1 = "strongroom.io/keyslot/v1"
 PREFIX = "keys/"
+MAX_SIZE = 64 << 10
+_HEADER_KEYS = ("format", "repository", "slot", "type", "created", "label", "wrapped")
+_V2_KEYS = ("epoch", "mac")
 
 
-def context(repository: str, slot: str) -> bytes:
-    """The bytes every keyslot is bound to: repository, slot id, purpose and format."""
-    return documents.canonical(
-        {"format": FORMAT, "purpose": "keyring", "repository": repository, "slot": slot}
-    )
+def context(repository: str, slot: str, epoch: int | None = None) -> bytes:
+    """The bytes a keyslot is bound to; ``epoch`` None gives the v1 context."""
+    doc = {"format": FORMAT_V1, "purpose": "keyring", "repository": repository, "slot": slot}
+    if epoch is not None:
+        doc.update(format=FORMAT, epoch=str(epoch))
+    return documents.canonical(doc)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,10 +47,27 @@ class Slot:
     label: str
     fields: dict[str, Any]
     wrapped: bytes = dataclasses.field(repr=False)
+    #: 2, or 1 for a slot written before slots were authenticated.
+    version: int = 2
+    #: The current epoch of the keyring it wraps (v2); 0 for v1.
+    epoch: int = 0
+    mac: bytes = dataclasses.field(default=b"", repr=False)
+    #: The stored document without ``mac``: what the MAC covers.
+    body: bytes = dataclasses.field(default=b"", repr=False)
 
     @property
     def name(self) -> str:
         return PREFIX + self.slot
+
+    def context(self, repository: str) -> bytes:
+        return context(repository, self.slot, self.epoch if self.version >= 2 else None)
+
+    def mac_verifies(self, ring: keyring_mod.Keyring) -> bool:
+        """Whether the slot's MAC verifies under ``ring`` at the slot's epoch."""
+        if self.version < 2 or self.epoch > ring.current.number:
+            return False
+        expected = hmac.digest(ring.subkey(self.epoch, "keyslot-mac"), self.body, "sha256")
+        return hmac.compare_digest(expected, self.mac)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -61,83 +85,71 @@ def seal(
     now: clock.Clock,
     label: str = "",
 ) -> tuple[Slot, bytes]:
-    """A new slot wrapping ``ring`` through ``provider``, and the bytes to store."""
+    """A new v2 slot wrapping ``ring`` through ``provider``, and the bytes to store."""
     slot_id = documents.new_id()
-    wrapped = provider.wrap(ring.to_bytes(), context(ring.repository, slot_id))
-    slot = Slot(slot_id, provider.TYPE, clock.rfc3339(now.now()), label, provider.fields(), wrapped)
+    epoch = ring.current.number
+    wrapped = provider.wrap(ring.to_bytes(), context(ring.repository, slot_id, epoch))
     doc = {
         "format": FORMAT,
         "repository": ring.repository,
-        "slot": slot.slot,
-        "type": slot.type,
-        "created": slot.created,
-        "label": slot.label,
-        **slot.fields,
+        "slot": slot_id,
+        "type": provider.TYPE,
+        "created": clock.rfc3339(now.now()),
+        "label": label,
+        "epoch": epoch,
+        **provider.fields(),
         "wrapped": documents.b64(wrapped),
     }
-    return slot, documents.canonical(doc)
-
-
-_HEADER_KEYS = ("format", "repository", "slot", "type", "created", "label", "wrapped")
+    body = documents.canonical(doc)
+    mac = hmac.digest(ring.subkey(epoch, "keyslot-mac"), body, "sha256")
+    data = documents.canonical({**doc, "mac": documents.b64(mac)})
+    return parse(data, PREFIX + slot_id, ring.repository), data
 
 
 def parse(data: bytes, name: str, repository: str) -> Slot:
-    """A stored slot; one that claims another repository or another name is refused."""
+    """A stored slot, strictly parsed; IntegrityViolation names what is wrong with it."""
     doc = documents.parse_json(data, name)
-    documents.expect_format(doc, FORMAT, name)
+    version = {FORMAT: 2, FORMAT_V1: 1}.get(doc.get("format"))  # type: ignore[arg-type]
+    if version is None:
+        raise errors.IntegrityViolation(f"{name}: not a keyslot (format {doc.get('format')!r})")
     slot_id = documents.require(doc, "slot", str, name)
     if doc.get("repository") != repository or PREFIX + slot_id != name:
         raise errors.IntegrityViolation(f"{name}: keyslot of another repository or slot")
-    fields = {k: v for k, v in doc.items() if k not in _HEADER_KEYS}
+    epoch, mac, body = 0, b"", b""
+    if version == 2:
+        epoch = documents.require(doc, "epoch", int, name)
+        if epoch < 1:
+            raise errors.IntegrityViolation(f"{name}: keyslot epoch {epoch} is not positive")
+        mac = documents.unb64(doc.pop("mac", None), name)
+        body = documents.canonical(doc)
+    label = doc.get("label", "")
+    if not isinstance(label, str):
+        raise errors.IntegrityViolation(f"{name}: keyslot label is not a string")
+    reserved = _HEADER_KEYS + (_V2_KEYS if version == 2 else ())
     return Slot(
         slot=slot_id,
         type=documents.require(doc, "type", str, name),
         created=documents.require(doc, "created", str, name),
-        label=str(doc.get("label", "")),
-        fields=fields,
+        label=label,
+        fields={k: v for k, v in doc.items() if k not in reserved},
         wrapped=documents.unb64(doc.get("wrapped"), name),
+        version=version,
+        epoch=epoch,
+        mac=mac,
+        body=body,
     )
 
 
-def load_all(backend: storage_base.Backend, repository: str) -> list[Slot]:
-    """Every keyslot of the repository, oldest first; malformed ones raise."""
-    slots = []
+def load_all(backend: storage_base.Backend, repository: str) -> tuple[list[Slot], list[str]]:
+    """Every well-formed keyslot (by slot id), and one line per object that is not one."""
+    slots: list[Slot] = []
+    problems: list[str] = []
     for info in backend.list(PREFIX):
-        slots.append(parse(objects.read_small(backend, info.name, 64 << 10), info.name, repository))
-    return sorted(slots, key=lambda s: (s.created, s.slot))
-
-
-def newest_first(slots: abc.Sequence[Slot]) -> list[Slot]:
-    """Slots in the order to try them: after a rotation the new slots hold the new epoch."""
-    return sorted(slots, key=lambda s: (s.created, s.slot), reverse=True)
-
-
-def unlock(
-    slots: abc.Sequence[Slot], repository: documents.Id, credentials: provider_base.Credentials
-) -> keyring_mod.Keyring:
-    """The keyring from the first slot the credentials open.
-
-    Raises :class:`errors.Locked` naming how many slots were tried and why they did not open.
-    """
-    reasons: list[str] = []
-    for slot in newest_first(slots):
         try:
-            provider_cls = providers.registry.get(slot.type)
-        except base_errors.StrongroomError:
-            reasons.append(f"{slot.slot} ({slot.type}): unknown slot type")
-            continue
-        provider = provider_cls.for_slot(slot.fields, credentials)
-        if provider is None:
-            continue
-        try:
-            data = provider.unwrap(slot.wrapped, context(repository, slot.slot))
-        except base_errors.IntegrityError as exc:
-            raise errors.IntegrityViolation(f"{slot.name}: {exc}") from exc
-        except base_errors.StrongroomError as exc:
-            reasons.append(f"{slot.slot} ({slot.type}): {exc}")
-            continue
-        return keyring_mod.Keyring.from_bytes(data, repository, slot.name)
-    if not slots:
-        raise errors.Locked("the repository has no keyslots")
-    why = "; ".join(reasons) if reasons else "no identity or passphrase given matches any of them"
-    raise errors.Locked(f"none of the {len(slots)} keyslots opens: {why}")
+            data = objects.read_small(backend, info.name, MAX_SIZE)
+            slots.append(parse(data, info.name, repository))
+        except (base_errors.IntegrityError, errors.UnsupportedRepository) as exc:
+            problems.append(str(exc))
+        except base_errors.NotFoundError:
+            continue  # deleted while listing
+    return sorted(slots, key=lambda s: s.slot), problems

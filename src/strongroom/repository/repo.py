@@ -25,9 +25,11 @@ from strongroom.repository import (
     keyadmin,
     keyslots,
     objects,
+    trust,
     writers,
 )
 from strongroom.repository import keyring as keyring_mod
+from strongroom.repository import seals as seals_mod
 from strongroom.storage import base as storage_base
 
 FORMAT = "strongroom.io/repository/v1"
@@ -44,10 +46,13 @@ class Header:
     mandatory_features: tuple[str, ...]
     mac: bytes
     raw: dict[str, Any]
+    #: SHA-256 (hex) of the stored header object, which a v2 keyring commits to.
+    sha256: str = ""
 
 
 def read_header(backend: storage_base.Backend) -> Header | None:
-    """The header at this location, or None when no repository is there."""
+    """The header at this location, or None when no repository is there. Unauthenticated:
+    only its repository id is used before the keyring is open (format §3)."""
     try:
         data = objects.read_small(backend, HEADER, 64 << 10)
     except base_errors.NotFoundError:
@@ -58,36 +63,61 @@ def read_header(backend: storage_base.Backend) -> Header | None:
     if not documents.is_id(repo_id):
         raise errors.IntegrityViolation(f"{HEADER}: malformed repository id")
     features = documents.require(doc, "mandatoryFeatures", list, HEADER)
-    unknown = sorted(str(f) for f in features if f not in SUPPORTED_FEATURES)
-    if unknown:
-        raise errors.UnsupportedRepository(
-            f"{HEADER}: needs features this client lacks: {', '.join(unknown)}"
-        )
     mac = documents.unb64(doc.pop("mac", None), HEADER)
     return Header(
         documents.Id(repo_id),
         documents.require(doc, "created", str, HEADER),
-        tuple(features),
+        tuple(str(f) for f in features),
         mac,
         doc,
+        documents.sha256_hex(data),
     )
 
 
+def _check_header(header: Header, ring: keyring_mod.Keyring) -> None:
+    """The stored header is the one the keyring commits to; only then its features count."""
+    if ring.version >= 2:
+        if not hmac.compare_digest(ring.header, header.sha256):
+            raise errors.IntegrityViolation(
+                f"{HEADER}: not the header the keyring commits to (replaced)"
+            )
+    else:
+        body = documents.canonical(header.raw)
+        expected = hmac.digest(ring.subkey(1, "repository-mac"), body, "sha256")
+        if not hmac.compare_digest(expected, header.mac):
+            raise errors.IntegrityViolation(f"{HEADER}: header MAC does not verify")
+    unknown = sorted(f for f in header.mandatory_features if f not in SUPPORTED_FEATURES)
+    if unknown:
+        raise errors.UnsupportedRepository(
+            f"{HEADER}: needs features this client lacks: {', '.join(unknown)}"
+        )
+
+
 class Repository:
-    """An unlocked repository. Create one with :meth:`create` or :meth:`open`."""
+    """An unlocked repository. Create one with :meth:`create` or :meth:`open`.
+
+    ``problems`` lists every keyslot object that was reported and skipped while opening;
+    ``pin`` is the fingerprint and epoch the client should keep (format §4.4).
+    """
 
     def __init__(
         self,
         backend: storage_base.Backend,
         header: Header,
-        ring: keyring_mod.Keyring,
+        unlocked: trust.Unlocked,
         now: clock.Clock,
     ) -> None:
         self._backend = backend
         self.header = header
-        self._ring = ring
+        self._ring = unlocked.ring
+        self._trusted = list(unlocked.trusted)
+        self.problems = list(unlocked.problems)
+        self.pin = unlocked.pin
+        self.opened_by = unlocked.opened_by
         self._clock = now
         self._loaded: dict[tuple[str, str], stored.Backup] = {}
+        self._seals = seals_mod.Seals(backend, self._ring)
+        self.listing_problems: list[str] = []
 
     @property
     def id(self) -> documents.Id:
@@ -96,6 +126,19 @@ class Repository:
     @property
     def location(self) -> str:
         return self._backend.location
+
+    @property
+    def backend(self) -> storage_base.Backend:
+        return self._backend
+
+    @property
+    def time_source(self) -> clock.Clock:
+        return self._clock
+
+    @property
+    def ring(self) -> keyring_mod.Keyring:
+        """The open keyring: for :mod:`.keyadmin` only, never above this layer."""
+        return self._ring
 
     # -- creating and opening ----------------------------------------------------------------
 
@@ -110,7 +153,7 @@ class Repository:
         if not slot_providers:
             raise errors.RepositoryError("a repository needs at least one keyslot")
         repo_id = documents.new_id()
-        ring = keyring_mod.Keyring.new(repo_id, now)
+        ring = keyring_mod.Keyring.new(repo_id, now, header="")
         body = {
             "format": FORMAT,
             "repository": repo_id,
@@ -118,69 +161,134 @@ class Repository:
             "mandatoryFeatures": [],
         }
         mac = hmac.digest(ring.subkey(1, "repository-mac"), documents.canonical(body), "sha256")
+        data = documents.canonical({**body, "mac": documents.b64(mac)})
+        ring = dataclasses.replace(ring, header=documents.sha256_hex(data))
+        sealed = []
         for provider in slot_providers:
-            slot, data = keyslots.seal(ring, provider, now)
-            backend.put(slot.name, data)
+            slot, slot_data = keyslots.seal(ring, provider, now)
+            backend.put(slot.name, slot_data)
+            sealed.append(slot)
         try:
-            backend.put(HEADER, documents.canonical({**body, "mac": documents.b64(mac)}))
+            backend.put(HEADER, data)
         except base_errors.AlreadyExistsError as exc:
             raise errors.RepositoryError(f"{backend.location} already holds a repository") from exc
-        header = Header(repo_id, str(body["created"]), (), mac, body)
-        return cls(backend, header, ring, now)
+        header = Header(repo_id, str(body["created"]), (), mac, body, documents.sha256_hex(data))
+        pin = trust.Pin(ring.fingerprint(), 1)
+        return cls(backend, header, trust.Unlocked(ring, sealed[0], sealed, [], pin), now)
 
     @classmethod
     def open(
-        cls, backend: storage_base.Backend, credentials: provider_base.Credentials, now: clock.Clock
+        cls,
+        backend: storage_base.Backend,
+        credentials: provider_base.Credentials,
+        now: clock.Clock,
+        trusted: trust.Trust | None = None,
+        *,
+        v1: bool = False,
     ) -> Repository:
-        """Unlock the repository at ``backend`` and authenticate its header."""
+        """Unlock the repository at ``backend`` and authenticate its header (format §4.4)."""
         header = read_header(backend)
         if header is None:
             raise errors.NoRepository(f"no Strongroom repository at {backend.location}")
-        ring = keyslots.unlock(
-            keyslots.load_all(backend, header.repository), header.repository, credentials
+        slots, problems = keyslots.load_all(backend, header.repository)
+        unlocked = trust.unlock(
+            slots, header.repository, credentials, trusted or trust.Trust(), problems, v1=v1
         )
-        expected = hmac.digest(
-            ring.subkey(1, "repository-mac"), documents.canonical(header.raw), "sha256"
-        )
-        if not hmac.compare_digest(expected, header.mac):
-            raise errors.IntegrityViolation(f"{HEADER}: header MAC does not verify")
-        return cls(backend, header, ring, now)
+        _check_header(header, unlocked.ring)
+        return cls(backend, header, unlocked, now)
 
     # -- keys ------------------------------------------------------------------------------
 
     def slots(self) -> list[keyslots.Slot]:
-        return keyslots.load_all(self._backend, self.id)
+        """Every well-formed keyslot, trusted or not (``trusted_slots`` for the former)."""
+        return keyslots.load_all(self._backend, self.id)[0]
+
+    def trusted_slots(self) -> list[keyslots.Slot]:
+        return list(self._trusted)
 
     def add_slot(self, provider: provider_base.KeyProvider, label: str = "") -> keyslots.Slot:
         slot, data = keyslots.seal(self._ring, provider, self._clock, label)
         self._backend.put(slot.name, data)
+        self._trusted.append(slot)
         return slot
 
-    def remove_slot(self, slot_id: str, *, force: bool = False) -> keyslots.Slot:
-        return keyadmin.remove(self._backend, self.slots(), slot_id, force=force)
+    def remove_slot(self, slot_id: str, *, force: bool = False) -> str:
+        """Delete keyslot ``slot_id`` (a reported one too); returns what it was."""
+        removed = keyadmin.remove(self._backend, self._trusted, slot_id, force=force)
+        self._trusted = [s for s in self._trusted if s.slot != slot_id]
+        return removed
 
     def rewrap_slots(
         self, credentials: provider_base.Credentials
     ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
-        """Seal every slot anew (key services: under their current key version)."""
-        return keyadmin.reseal(self._backend, self._ring, self.slots(), credentials, self._clock)
+        """Seal every trusted slot anew (key services: under their current key version)."""
+        pairs = keyadmin.reseal(self._backend, self._ring, self._trusted, credentials, self._clock)
+        self._trusted = [new for _, new in pairs]
+        return pairs
 
     def rotate_repository_key(
         self, credentials: provider_base.Credentials
     ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
-        """Start a new key epoch for new backups; every earlier epoch stays readable."""
-        rotated = self._ring.rotated(self._clock)
-        pairs = keyadmin.reseal(self._backend, rotated, self.slots(), credentials, self._clock)
-        self._ring = rotated
+        """Seal the current epoch, then start a new one for new backups (format §4.5)."""
+        sealers = keyadmin.sealers(self._trusted, self.id, credentials)
+        items = [*self.backups(), *self.restores()]
+        if self.listing_problems:
+            raise errors.IntegrityViolation(
+                f"not sealing key epoch {self._ring.current.number} over a tampered "
+                f"repository: {self.listing_problems[0]}"
+            )
+        digest = self.write_seal(self._ring.current.number, items)
+        rotated = self._ring.rotated(self._clock, digest)
+        pairs = keyadmin.reseal(
+            self._backend, rotated, self._trusted, credentials, self._clock, sealers
+        )
+        self._ring, self._trusted = rotated, [new for _, new in pairs]
+        self._seals = seals_mod.Seals(self._backend, rotated)
+        self.pin = trust.Pin(rotated.fingerprint(), rotated.current.number)
         return pairs
+
+    def write_seal(self, epoch: int, items: abc.Sequence[stored.Backup]) -> str:
+        """Store the seal of ``epoch`` listing what of ``items`` (authenticated backups and
+        restores), tombstones and writers belong to it; the seal's digest."""
+        of_epoch = [b for b in items if b.manifest.epoch == epoch]
+        name, data = seals_mod.build(
+            self.id,
+            epoch,
+            clock.rfc3339(self._clock.now()),
+            {b.id: b.manifest_record.sha256 for b in of_epoch if not b.manifest.restore},
+            {b.id: b.manifest_record.sha256 for b in of_epoch if b.manifest.restore},
+            self._tombstones_of(epoch),
+            self._writers_of(epoch),
+        )
+        with contextlib.suppress(base_errors.AlreadyExistsError):  # the same seal, run again
+            self._backend.put(name, data)
+        return name.removeprefix(seals_mod.PREFIX)
+
+    def _tombstones_of(self, epoch: int) -> list[str]:
+        found = []
+        for backup_id in self._tombstones():
+            data = objects.read_small(self._backend, integrity.TOMBSTONES + backup_id, 4096)
+            if documents.parse_json(data, backup_id).get("epoch") == epoch:
+                found.append(backup_id)
+        return found
+
+    def _writers_of(self, epoch: int) -> list[str]:
+        found = []
+        for info in self._backend.list(writers.PREFIX):
+            writer = info.name.removeprefix(writers.PREFIX)
+            with contextlib.suppress(errors.IntegrityViolation):
+                self._writer_key(writer, epoch)
+                found.append(writer)
+        return found
 
     def epochs(self) -> list[dict[str, Any]]:
         return keyring_mod.describe(self._ring)
 
     def _key_recipients(self) -> list[agekeys.Recipient]:
-        """Who can open a new backup's key: this epoch's repository recipient, offline keys."""
+        """Who can open a new backup's key: this epoch's repository recipient, and the
+        recipients of trusted age slots (the offline keys). Untrusted slots count for nothing."""
         found = [self._ring.recipient_identity(self._ring.current.number).recipient()]
-        for slot in self.slots():
+        for slot in self._trusted:
             if slot.type == "age-x25519" and isinstance(slot.fields.get("recipient"), str):
                 found.append(agekeys.Recipient.parse(slot.fields["recipient"]))
         return found
@@ -205,43 +313,70 @@ class Repository:
             [e.number for e in self._ring.epochs],
             lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
             self._writer_key,
+            self._seals.require,
         )
 
-    def _writer_key(self, writer: str) -> bytes:
-        return writers.public_key(
+    def _writer_key(self, writer: str, epoch: int) -> bytes:
+        key = writers.public_key(
             lambda name: objects.read_small(self._backend, name, 4096),
             self.id,
             writer,
-            self._ring.subkey(1, "writer-mac"),
+            epoch,
+            lambda number: self._ring.subkey(number, "writer-mac"),
         )
+        self._seals.require(epoch, "writer", writer, "", writers.PREFIX + writer)
+        return key
 
     def add_writer(self) -> writers.Credential:
         """Register a writer that can create backups but open none; its credential."""
         key = signing.SigningKey.generate()
         writer = documents.new_id()
+        epoch = self._ring.current.number
         data = writers.record(
             self.id,
             writer,
             key.public(),
             clock.rfc3339(self._clock.now()),
-            self._ring.subkey(1, "writer-mac"),
+            epoch,
+            self._ring.subkey(epoch, "writer-mac"),
         )
         self._backend.put(writers.PREFIX + writer, data)
         return writers.Credential(
             repository=self.id,
             writer=writer,
-            epoch=self._ring.current.number,
+            epoch=epoch,
             recipients=tuple(self._key_recipients()),
             signing_key=key,
-            name_tag_key=self._ring.subkey(1, "name-tag"),
+            name_tag_key=self._ring.subkey(epoch, "name-tag"),
         )
 
     def writers(self) -> list[dict[str, Any]]:
         names = [info.name for info in self._backend.list(writers.PREFIX)]
         return writers.list_writers(lambda n: objects.read_small(self._backend, n, 4096), names)
 
-    def _claim(self, kind: str, name: str) -> str:
-        return claims.name(self._ring.subkey(1, "name-tag"), kind, name)
+    def _claims(self, kind: str, name: str) -> list[str]:
+        """The claim object names ``name`` may have, one per epoch, newest first (§7)."""
+        return [
+            claims.name(self._ring.subkey(e.number, "name-tag"), kind, name)
+            for e in reversed(self._ring.epochs)
+        ]
+
+    def _find_claim(self, kind: str, name: str) -> tuple[str, dict[str, str]]:
+        """The claim of ``name`` under the newest epoch that has one, and its ids."""
+        candidates = self._claims(kind, name)
+        for claim in candidates[:-1]:
+            with contextlib.suppress(errors.BackupNotFound, errors.RestoreNotFound):
+                return claim, claims.read(self._backend, claim, kind, name)
+        return candidates[-1], claims.read(self._backend, candidates[-1], kind, name)
+
+    def _new_claim(self, kind: str, name: str) -> str:
+        """The claim to take for a new ``name``; NameTaken if an earlier epoch holds it."""
+        current, *earlier = self._claims(kind, name)
+        for claim in earlier:
+            with contextlib.suppress(base_errors.NotFoundError):
+                self._backend.stat(claim)
+                raise errors.NameTaken(f"{kind} {name!r} already exists")
+        return current
 
     def begin_backup(self, name: str) -> stored.Writer:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
@@ -258,7 +393,7 @@ class Repository:
             kind="Backup",
             name=name,
             ref=objects.Ref(self.id, backup_id, "", epoch),
-            claim=self._claim("backup", name),
+            claim=self._new_claim("backup", name),
             claim_ids={"backup": backup_id},
             mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=agekeys.Identity.generate(),
@@ -267,23 +402,25 @@ class Repository:
         )
 
     def begin_restore(self, backup: stored.Backup, name: str) -> stored.Writer:
-        """A writer for the outputs of restore ``name`` of ``backup``, stored beside it."""
+        """A writer for the outputs of restore ``name`` of ``backup``, stored beside it, bound
+        to the current epoch (which may be later than the backup's)."""
         restore_id = documents.new_id()
         m = backup.manifest
+        epoch = self._ring.current.number
         return stored.new_writer(
             self._backend,
             kind="Restore",
             name=name,
-            ref=objects.Ref(self.id, m.backup, "", m.epoch, restore_id),
-            claim=self._claim("restore", name),
+            ref=objects.Ref(self.id, m.backup, "", epoch, restore_id),
+            claim=self._new_claim("restore", name),
             claim_ids={"backup": m.backup, "restore": restore_id},
-            mac_key=self._ring.subkey(m.epoch, "manifest-mac"),
+            mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=backup.identity,
             key_recipients=None,
         )
 
     def backup(self, name: str) -> stored.Backup:
-        ids = claims.read(self._backend, self._claim("backup", name), "backup", name)
+        _, ids = self._find_claim("backup", name)
         try:
             found = self._load(ids["backup"])
         except errors.IncompleteBackup as exc:
@@ -298,7 +435,7 @@ class Repository:
         return found
 
     def restore(self, name: str) -> stored.Backup:
-        ids = claims.read(self._backend, self._claim("restore", name), "restore", name)
+        _, ids = self._find_claim("restore", name)
         found = self._load(ids.get("backup", ""), ids.get("restore", ""))
         if found.name != name:
             raise errors.IntegrityViolation(
@@ -306,17 +443,24 @@ class Repository:
             )
         return found
 
-    def _listing(self, restores: bool) -> abc.Iterator[stored.Backup]:
-        names = (info.name for info in self._backend.list("b/"))
+    def _listing(self, restores: bool, prefix: str = "b/") -> abc.Iterator[stored.Backup]:
+        """Committed backups (or restores); one that fails to authenticate is added to
+        ``listing_problems`` and skipped, so one planted object cannot hide the others."""
+        names = (info.name for info in self._backend.list(prefix))
         for backup_id, restore_id in stored.ids_from_listing(names):
-            if bool(restore_id) == restores:
-                try:
-                    yield self._load(backup_id, restore_id)
-                except errors.BackupShredded:
-                    continue  # deleted; data the store would not let go of stays unreadable
+            if bool(restore_id) != restores:
+                continue
+            try:
+                yield self._load(backup_id, restore_id)
+            except errors.BackupShredded:
+                continue  # deleted; data the store would not let go of stays unreadable
+            except (base_errors.IntegrityError, base_errors.PermissionDeniedError) as exc:
+                problem = f"{'restore' if restore_id else 'backup'} {backup_id}: {exc}"
+                if problem not in self.listing_problems:
+                    self.listing_problems.append(problem)
 
     def backups(self) -> list[stored.Backup]:
-        """Every committed backup, authenticated; oldest first."""
+        """Every committed backup that authenticates; oldest first."""
         return sorted(
             self._listing(False),
             key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
@@ -332,28 +476,45 @@ class Repository:
         """Crypto-shred backup ``name`` (also when incomplete); names that could not be deleted.
 
         A MAC'd tombstone is written first, so the deletion is never mistaken for an attack.
+        The name claims of its restores go with it.
         """
-        claim = self._claim("backup", name)
-        ids = claims.read(self._backend, claim, "backup", name)
+        claim, ids = self._find_claim("backup", name)
+        backup_id = ids["backup"]
+        restore_claims = [
+            c
+            for r in self._listing(True, stored.backup_prefix(backup_id))
+            for c in self._claims("restore", r.name)
+        ]
         epoch = self._ring.current.number
         record = integrity.tombstone(
             self.id,
-            ids["backup"],
+            backup_id,
             clock.rfc3339(self._clock.now()),
             self._ring.subkey(epoch, "manifest-mac"),
             epoch,
         )
         with contextlib.suppress(base_errors.AlreadyExistsError):  # a deletion run again
-            self._backend.put(integrity.TOMBSTONES + ids["backup"], record)
-        self._loaded = {k: v for k, v in self._loaded.items() if k[0] != ids["backup"]}
-        return stored.delete(self._backend, ids["backup"], claim)
+            self._backend.put(integrity.TOMBSTONES + backup_id, record)
+        self._loaded = {k: v for k, v in self._loaded.items() if k[0] != backup_id}
+        failed = stored.delete(self._backend, backup_id, claim)
+        for restore_claim in restore_claims:
+            with contextlib.suppress(base_errors.NotFoundError):
+                self._backend.delete(restore_claim)
+        return failed
+
+    def _tombstones(self) -> dict[str, str]:
+        return integrity.read_tombstones(
+            self._backend,
+            self.id,
+            lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
+            self._seals.require,
+        )
 
     def audit(self, remembered: integrity.Head | None) -> tuple[list[str], integrity.Head | None]:
         """Problems with the set of backups as a whole, and the newest backup now."""
         present = self.backups()
-        deleted = integrity.read_tombstones(
-            self._backend, self.id, lambda epoch: self._ring.subkey(epoch, "manifest-mac")
-        )
-        problems = integrity.chain_problems(present, deleted)
+        deleted = self._tombstones()
+        problems = [*self.problems, *self.listing_problems]
+        problems += integrity.chain_problems(present, deleted)
         problems += integrity.head_problems(remembered, present, deleted)
         return problems, integrity.newest(present)

@@ -28,7 +28,8 @@ from strongroom import errors as base_errors
 from strongroom.crypto import agekeys, signing
 from strongroom.repository import backups, claims, documents, errors, objects
 
-RECORD_FORMAT = "strongroom.io/writer/v1"
+RECORD_FORMAT = "strongroom.io/writer/v2"
+RECORD_FORMAT_V1 = "strongroom.io/writer/v1"
 CREDENTIAL_FORMAT = "strongroom.io/writer-credential/v1"
 PREFIX = "w/"
 
@@ -81,12 +82,16 @@ class Credential:
             raise CredentialError(f"{where}: malformed writer credential") from exc
 
 
-def record(repository: str, writer: str, public: bytes, created: str, mac_key: bytes) -> bytes:
+def record(
+    repository: str, writer: str, public: bytes, created: str, epoch: int, mac_key: bytes
+) -> bytes:
+    """A writer record of ``epoch``, MAC'd with that epoch's ``writer-mac`` subkey."""
     body = {
         "format": RECORD_FORMAT,
         "repository": repository,
         "writer": writer,
         "publicKey": documents.b64(public),
+        "epoch": epoch,
         "created": created,
     }
     mac = hmac.digest(mac_key, documents.canonical(body), "sha256")
@@ -94,9 +99,14 @@ def record(repository: str, writer: str, public: bytes, created: str, mac_key: b
 
 
 def public_key(
-    backend: abc.Callable[[str], bytes], repository: str, writer: str, mac_key: bytes
+    backend: abc.Callable[[str], bytes],
+    repository: str,
+    writer: str,
+    epoch: int,
+    mac_keys: abc.Callable[[int], bytes],
 ) -> bytes:
-    """The registered public key of ``writer``, once its record's MAC verified."""
+    """The registered public key of ``writer`` for manifests of ``epoch``, once its record's
+    MAC verified under the record's own epoch (v1 records: epoch 1), which must be ``epoch``."""
     name = PREFIX + writer
     if not documents.is_id(writer):
         raise errors.IntegrityViolation(f"a manifest names a malformed writer id {writer[:40]!r}")
@@ -108,10 +118,24 @@ def public_key(
         ) from exc
     doc = documents.parse_json(data, name)
     mac = documents.unb64(doc.pop("mac", None), name)
-    if not hmac.compare_digest(mac, hmac.digest(mac_key, documents.canonical(doc), "sha256")):
+    if doc.get("format") == RECORD_FORMAT_V1:
+        own = 1
+    elif doc.get("format") == RECORD_FORMAT:
+        own = documents.require(doc, "epoch", int, name)
+    else:
+        raise errors.IntegrityViolation(f"{name}: not a writer record")
+    try:
+        key = mac_keys(own)
+    except errors.IntegrityViolation as exc:
+        raise errors.IntegrityViolation(f"{name}: writer record of unknown epoch {own}") from exc
+    if not hmac.compare_digest(mac, hmac.digest(key, documents.canonical(doc), "sha256")):
         raise errors.IntegrityViolation(f"{name}: writer record MAC does not verify")
     if doc.get("repository") != repository or doc.get("writer") != writer:
         raise errors.IntegrityViolation(f"{name}: writer record of another repository or writer")
+    if own != epoch:
+        raise errors.IntegrityViolation(
+            f"{name}: writer registered in key epoch {own} signed a manifest of epoch {epoch}"
+        )
     return documents.unb64(doc.get("publicKey"), name)
 
 

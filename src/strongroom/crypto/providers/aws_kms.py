@@ -6,10 +6,11 @@ come from the standard AWS configuration: ``AWS_REGION`` or ``AWS_DEFAULT_REGION
 (honoured by botocore itself). Nothing in :class:`base.Credentials` is used.
 
 ``wrap`` is one ``Encrypt`` with ``EncryptionContext`` = the slot context as a flat string map
-(``format``, ``purpose``, ``repository``, ``slot``). CloudTrail logs the encryption context
-in clear: it holds identifiers only, never secrets. ``unwrap`` is one ``Decrypt`` naming the
-key ARN recorded in the slot; ``rewrap`` is one ``ReEncrypt`` (same context on both sides), so
-the keyring never leaves KMS. Type fields: ``{"uri": ..., "keyArn": <ARN Encrypt reported>}``.
+(``format``, ``purpose``, ``repository``, ``slot``, and for v2 slots ``epoch``). CloudTrail
+logs the encryption context in clear: it holds identifiers only, never secrets. ``unwrap`` is
+one ``Decrypt`` naming the key of the URI (never the ``keyArn`` a stored slot records, which is
+only shown); ``rewrap`` is one ``ReEncrypt`` (same context on both sides), so the keyring
+never leaves KMS. Type fields: ``{"uri": ..., "keyArn": <ARN Encrypt reported>}``.
 
 Errors: refused, unknown or disabled keys -> :class:`errors.KeyServiceDenied` (exit 7);
 ``InvalidCiphertextException`` (wrong context, altered blob) -> :class:`errors.IntegrityError`
@@ -42,6 +43,8 @@ SCHEME = "aws-kms://"
 #: KMS ``Encrypt`` takes at most 4096 bytes of plaintext.
 MAX_PLAINTEXT = 4096
 CONTEXT_KEYS = frozenset({"format", "purpose", "repository", "slot"})
+#: Keyslot v2 contexts also name the epoch (format §4.2).
+CONTEXT_KEYS_V2 = CONTEXT_KEYS | {"epoch"}
 _KEY_ID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
 _ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
 _ARN_HEAD = r"arn:aws[a-z-]*:kms:[a-z0-9-]{1,32}:[0-9]{12}:"
@@ -83,7 +86,7 @@ def encryption_context(context: bytes) -> dict[str, str]:
         value = None
     if (
         not isinstance(value, dict)
-        or set(value) != CONTEXT_KEYS
+        or set(value) not in (CONTEXT_KEYS, CONTEXT_KEYS_V2)
         or not all(isinstance(item, str) for item in value.values())
     ):
         raise errors.CryptoError("aws-kms keyslot: the slot context is not a keyslot context")
@@ -109,7 +112,7 @@ class AwsKmsProvider:
     TYPE: ClassVar[str] = "aws-kms"
 
     key: str
-    #: The key ARN recorded in an existing slot (``keyArn``); Decrypt names it.
+    #: The key ARN recorded in an existing slot (``keyArn``): shown, never called.
     key_arn: str | None = None
     backoff: _kmscall.Backoff = _kmscall.Backoff()
     client_factory: Callable[[], KMSClient] = dataclasses.field(
@@ -134,7 +137,11 @@ class AwsKmsProvider:
 
     @classmethod
     def for_slot(cls, fields: Mapping[str, Any], credentials: base.Credentials) -> AwsKmsProvider:
-        """A provider for any well-formed aws-kms slot (access comes from the environment)."""
+        """A provider for any well-formed aws-kms slot (access comes from the environment).
+
+        ``Decrypt`` names the key of the slot's ``uri`` (which the repository layer checked
+        against the client's configuration), not the slot's ``keyArn``: a stored field never
+        decides which key is called. ``keyArn`` is kept for display."""
         uri, arn = fields.get("uri"), fields.get("keyArn")
         if set(fields) != {"uri", "keyArn"} or not isinstance(uri, str) or not isinstance(arn, str):
             raise errors.IntegrityError("aws-kms keyslot: fields are not exactly 'uri', 'keyArn'")
@@ -173,7 +180,7 @@ class AwsKmsProvider:
         label = _kmscall.slot_label(self.uri, context)
         if not wrapped:
             raise errors.IntegrityError(f"{label}: the wrapped keyring is empty")
-        key = self.key_arn or self.key
+        key = self.key
         response = self._call(
             label,
             lambda c: c.decrypt(CiphertextBlob=wrapped, EncryptionContext=ctx, KeyId=key),
@@ -183,14 +190,15 @@ class AwsKmsProvider:
     def rewrap(self, wrapped: bytes, context: bytes) -> bytes:
         """``wrapped`` re-encrypted by KMS under the current material of this provider's key.
 
-        One ``ReEncrypt``: the keyring is never returned to the caller. The source key is the
-        slot's recorded ARN, the destination this provider's key; the context is unchanged.
+        One ``ReEncrypt``: the keyring is never returned to the caller. Source and destination are
+        this provider's key (a key rotated in KMS re-encrypts under its current material); the
+        context is unchanged.
         """
         ctx = encryption_context(context)
         label = _kmscall.slot_label(self.uri, context)
         if not wrapped:
             raise errors.IntegrityError(f"{label}: the wrapped keyring is empty")
-        source = self.key_arn or self.key
+        source = self.key
         response = self._call(
             label,
             lambda c: c.re_encrypt(
