@@ -12,6 +12,12 @@ The file is YAML, found at ``--config``, else ``$STRONGROOM_CONFIG``, else
       bucket: backups
       prefix: cluster-a
       config: {region: eu-west-1, s3Url: "https://minio.example:9000"}
+      repository: 3ybq...            # the repository id found or created there
+      keyring: {fingerprint: "...", epoch: 1}   # what this client pinned (format §4.4)
+      kmsKeys: ["aws-kms://alias/backup"]        # the only key-service keys it calls
+
+The file is the client's trust anchor: the bucket is not trusted to say which keyring,
+epoch or KMS key is the right one, this file is.
 
 A missing file is an empty configuration. A file that does not parse, or holds something
 other than the above, is a :class:`ConfigFileError` naming the file; it is never overwritten.
@@ -37,6 +43,7 @@ API_VERSION = "strongroom.io/v1alpha1"
 KIND = "Config"
 PROVIDERS = ("filesystem", "s3")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_FINGERPRINT = re.compile(r"[a-z2-7]{32}")
 
 
 class ConfigFileError(errors.ConfigError):
@@ -86,6 +93,12 @@ class Location:
     repository: str = ""
     #: The environment variable holding the passphrase that unlocks it, if any.
     passphrase_env: str = ""
+    #: The pinned keyring fingerprint (bare base32) and the highest epoch accepted; "" before
+    #: the first unlock (trust on first use); epoch 0 when pinned by fingerprint alone.
+    fingerprint: str = ""
+    epoch: int = 0
+    #: Key-service URIs this client may call; None when never configured (earlier releases).
+    kms_keys: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -98,6 +111,10 @@ class Location:
         }
         if self.passphrase_env:
             doc["passphraseEnv"] = self.passphrase_env
+        if self.fingerprint:
+            doc["keyring"] = {"fingerprint": self.fingerprint, "epoch": self.epoch}
+        if self.kms_keys is not None:
+            doc["kmsKeys"] = list(self.kms_keys)
         return doc
 
 
@@ -129,6 +146,12 @@ class Config:
             raise LocationExists(f"storage location {loc.name!r} already exists in {self.path}")
         default = loc.name if make_default else self.default_location
         return dataclasses.replace(self, locations=(*self.locations, loc), default_location=default)
+
+    def replacing(self, loc: Location) -> Config:
+        """This configuration with the location of the same name replaced by ``loc``."""
+        self.location(loc.name)  # raises when absent
+        rest = tuple(loc if existing.name == loc.name else existing for existing in self.locations)
+        return dataclasses.replace(self, locations=rest)
 
     def without_location(self, name: str) -> Config:
         self.location(name)  # raises when absent
@@ -178,12 +201,21 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
         extra = {k: item.get(k) or "" for k in ("prefix", "repository", "passphraseEnv")}
         if not all(isinstance(v, str) for v in extra.values()):
             raise bad(f"locations[{index}]: prefix, repository and passphraseEnv must be strings")
+        fingerprint, epoch = _keyring(item.get("keyring"), bad, index)
+        kms_keys = item.get("kmsKeys")
+        if kms_keys is not None and (
+            not isinstance(kms_keys, list) or not all(isinstance(k, str) for k in kms_keys)
+        ):
+            raise bad(f"locations[{index}].kmsKeys must be a list of key URIs")
         locations.append(
             Location(
                 prefix=extra["prefix"],
                 config=dict(cfg),
                 repository=extra["repository"],
                 passphrase_env=extra["passphraseEnv"],
+                fingerprint=fingerprint,
+                epoch=epoch,
+                kms_keys=None if kms_keys is None else tuple(kms_keys),
                 **fields,  # type: ignore[arg-type]
             )
         )
@@ -199,6 +231,23 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
         default_location=default,
         identity_files=tuple(identity_files),
     )
+
+
+def _keyring(raw: object, bad: Any, index: int) -> tuple[str, int]:
+    """The pinned fingerprint and epoch of a location entry ("" and 0 when absent)."""
+    if raw is None:
+        return "", 0
+    fingerprint = raw.get("fingerprint") if isinstance(raw, dict) else None
+    epoch = raw.get("epoch") if isinstance(raw, dict) else None
+    if (
+        not isinstance(fingerprint, str)
+        or _FINGERPRINT.fullmatch(fingerprint) is None
+        or not isinstance(epoch, int)
+        or isinstance(epoch, bool)
+        or epoch < 0
+    ):
+        raise bad(f"locations[{index}].keyring needs a fingerprint and an epoch (0: not known yet)")
+    return fingerprint, epoch
 
 
 def save(cfg: Config) -> None:

@@ -3,12 +3,13 @@ writer that can back up but decrypt nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import click
 
 from strongroom import errors
-from strongroom.cli import key_view, keyslot_flags, session
+from strongroom.cli import config, context, key_view, keyslot_flags, session
 
 
 @click.command()
@@ -37,10 +38,16 @@ def add(
     new = keyslot_flags.providers(recipients, passphrase_env, kms)
     if not new and writer_output is None:
         raise errors.UsageError("give --recipient, --kms, --passphrase-env or --writer-output")
-    _, repo = session.open_repository(location)
+    loc, repo = session.open_repository(location)
     for provider in new:
         slot = repo.add_slot(provider, label)
         click.echo(f"Keyslot {slot.slot} added ({slot.type} {key_view.key_of(slot)}).")
+    if kms:
+        # This client configured these keys: it may call them from now on (format §4.4).
+        cfg = config.load(context.settings().config_path)
+        known = tuple(loc.kms_keys or ())
+        added = tuple(uri.strip() for uri in kms if uri.strip() not in known)
+        config.save(cfg.replacing(dataclasses.replace(loc, kms_keys=known + added)))
     if writer_output is not None:
         session.write_private(writer_output, repo.add_writer().to_bytes())
         click.echo(f"Writer registered; its credential is in {writer_output} (keep it secret).")

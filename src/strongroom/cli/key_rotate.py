@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from strongroom.cli import config, context, session
+from strongroom.repository import keyring
 
 
 @click.command()
@@ -19,6 +20,7 @@ def rotate(location: str | None, repository_key: bool) -> None:
 
     Only the small keyslot objects are written; no backup is rewritten. Passphrase slots need
     their passphrase (the location's passphrase variable or $STRONGROOM_PASSPHRASE).
+    A new epoch retires every writer credential: issue new ones with 'key add --writer-output'.
     """
     settings = context.settings()
     cfg = config.load(settings.config_path)
@@ -32,4 +34,10 @@ def rotate(location: str | None, repository_key: bool) -> None:
     for old, new in pairs:
         click.echo(f"Keyslot {old.slot} resealed as {new.slot} ({new.type}).")
     if repository_key:
+        session.remember(cfg, loc, repo)
+        shown = keyring.show_fingerprint(repo.pin.fingerprint)
         click.echo(f"New backups use repository-key epoch {repo.epochs()[-1]['epoch']}.")
+        click.echo(
+            f"Keyring fingerprint: {shown}. Pin it on every other client: "
+            f"strongroom location pin {loc.name} --fingerprint {shown}"
+        )

@@ -15,9 +15,10 @@ class VerifyFailed(errors.IntegrityError):
 @click.command()
 @click.argument("name", required=False)
 def verify(name: str | None) -> None:
-    """Verify location NAME (default: the default): every object of every backup and restore,
-    the chain of manifests, and what this client last saw (rollback, vanished backups)."""
-    loc, repo = session.open_repository(name)
+    """Verify location NAME (default: the default): the keyslots, every object of every backup
+    and restore, the chain of manifests and the seals of closed key epochs, and what this
+    client last saw (rollback, vanished backups)."""
+    loc, repo = session.open_repository(name, tolerate_problems=True)
     problems = heads.check(repo)
     count = 0
     for item in [*repo.backups(), *repo.restores()]:

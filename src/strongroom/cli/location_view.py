@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strongroom.cli import config, output
+from strongroom.repository import keyring
 
 COLUMNS = ("name", "provider", "bucket/prefix", "default")
 
@@ -22,7 +23,12 @@ def document(cfg: config.Config, loc: config.Location) -> dict[str, Any]:
             "config": dict(loc.config),
             "default": loc.name == cfg.default_location,
         },
-        "status": {"repository": loc.repository},
+        "status": {
+            "repository": loc.repository,
+            "keyringFingerprint": keyring.show_fingerprint(loc.fingerprint),
+            "keyEpoch": loc.epoch,
+            "kmsKeys": list(loc.kms_keys or ()),
+        },
     }
 
 

@@ -36,6 +36,8 @@ from strongroom.cli import (
     location_delete,
     location_describe,
     location_get,
+    location_pin,
+    location_upgrade,
     location_verify,
     restore_create,
     restore_describe,
@@ -136,6 +138,8 @@ _group(
     location_describe.describe,
     location_delete.delete,
     location_verify.verify,
+    location_pin.pin,
+    location_upgrade.upgrade_,
 )
 _group(
     "backup",

@@ -7,16 +7,20 @@ environment variable the location names (``passphraseEnv``) or ``$STRONGROOM_PAS
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 from collections.abc import Mapping
+
+import click
 
 from strongroom import clock, errors
 from strongroom.cli import config, context
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers import base as provider_base
 from strongroom.kube import client as kube_client
-from strongroom.repository import repo, writers
+from strongroom.kube import credentials as kube_credentials
+from strongroom.repository import keyring, repo, trust, writers
 from strongroom.storage import base as storage_base
 from strongroom.storage import factory
 
@@ -66,23 +70,83 @@ def backend(loc: config.Location) -> storage_base.Backend:
     return factory.open_backend(loc.provider, loc.bucket, loc.prefix, loc.config)
 
 
-def open_repository(location: str | None) -> tuple[config.Location, repo.Repository]:
-    """Unlock the repository of ``location`` (default: the default location)."""
+class KeyslotProblems(errors.IntegrityError):
+    """Keyslot objects that were reported and skipped: tampering until removed."""
+
+
+def trust_of(loc: config.Location) -> trust.Trust:
+    """What this client's configuration vouches for at ``loc`` (format §4.4)."""
+    pin = trust.Pin(loc.fingerprint, loc.epoch) if loc.fingerprint else None
+    return trust.Trust(pin, loc.kms_keys)
+
+
+def remember(cfg: config.Config, loc: config.Location, opened: repo.Repository) -> config.Location:
+    """Keep the pin (and, for a configuration from an earlier release, the key-service
+    URIs) that opening the repository established; say so when it changed."""
+    kms_keys = loc.kms_keys
+    if kms_keys is None:
+        kms_keys = tuple(str(s.fields["uri"]) for s in opened.trusted_slots() if "uri" in s.fields)
+    pin = opened.pin
+    updated = dataclasses.replace(
+        loc, fingerprint=pin.fingerprint, epoch=pin.epoch, kms_keys=kms_keys
+    )
+    if updated == loc:
+        return loc
+    shown = keyring.show_fingerprint(pin.fingerprint)
+    if not loc.fingerprint:
+        click.echo(
+            f"location {loc.name}: pinned keyring fingerprint {shown} (epoch {pin.epoch}) "
+            "on first use",
+            err=True,
+        )
+    elif pin.epoch > loc.epoch and loc.epoch:
+        click.echo(
+            f"location {loc.name}: accepted key epoch {pin.epoch} (fingerprint {shown})",
+            err=True,
+        )
+    config.save(cfg.replacing(updated))
+    return updated
+
+
+def open_repository(
+    location: str | None, *, tolerate_problems: bool = False, v1: bool = False
+) -> tuple[config.Location, repo.Repository]:
+    """Unlock the repository of ``location`` (default: the default location).
+
+    Keyslot objects that were reported while opening stop the command with exit 4 naming
+    the first, unless ``tolerate_problems`` (the commands that deal with them). ``v1`` opens
+    a repository that still has v1 keyslots (the upgrade).
+    """
     settings = context.settings()
     cfg = config.load(settings.config_path)
     loc = cfg.location(location)
     store = backend(loc)
-    opened = repo.Repository.open(store, credentials(settings, cfg, loc), clock.SystemClock())
-    if loc.repository and opened.id != loc.repository:
+    header = repo.read_header(store)
+    if header is not None and loc.repository and header.repository != loc.repository:
         raise RepositoryMismatch(
-            f"location {loc.name!r} now holds repository {opened.id}, not {loc.repository} "
-            "as when it was created: refusing to use it"
+            f"location {loc.name!r} now holds repository {header.repository}, not "
+            f"{loc.repository} as when it was created: refusing to use it"
+        )
+    opened = repo.Repository.open(
+        store, credentials(settings, cfg, loc), clock.SystemClock(), trust_of(loc), v1=v1
+    )
+    if not v1:
+        loc = remember(cfg, loc, opened)
+    if opened.problems and not tolerate_problems:
+        more = f" (and {len(opened.problems) - 1} more)" if len(opened.problems) > 1 else ""
+        raise KeyslotProblems(
+            f"{opened.problems[0]}{more}: see 'strongroom key list', remove it with "
+            "'strongroom key remove ID'"
         )
     return loc, opened
 
 
 def kube() -> kube_client.Client:
+    """The cluster client. Exec credential plugins it runs never see a passphrase variable
+    that any configured location names (nor any ``STRONGROOM_*`` variable)."""
     settings = context.settings()
+    names = (loc.passphrase_env for loc in config.load(settings.config_path).locations)
+    kube_credentials.withhold(names)
     return kube_client.Client.from_kubeconfig(
         settings.kubeconfig,
         settings.kube_context,
