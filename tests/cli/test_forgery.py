@@ -1,0 +1,274 @@
+"""Keys the bucket cannot forge (docs/threat-model.md, "Attacks tried on the keys").
+
+In every test the attacker only writes, replaces or deletes objects in the bucket, on the
+filesystem and on SeaweedFS; the client then runs `location verify` and a backup. Each attack
+must end in exit 4 naming the object, and nothing written afterwards may open with the
+attacker's material.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom import clock
+from strongroom.crypto import agekeys, signing
+from strongroom.crypto.providers.age_x25519 import AgeX25519Provider
+from strongroom.errors import ExitCode
+from strongroom.kube import client as kube_client
+from strongroom.repository import keyring, keyslots, writers
+from strongroom.sandbox import server
+from strongroom.storage import factory
+from tests.cli.helpers import Cli, Outcome
+from tests.fixtures import attacker as attack
+from tests.fixtures.seaweedfs import SeaweedFS
+
+
+@dataclasses.dataclass
+class Victim:
+    cli: Cli
+    kubeconfig: pathlib.Path
+    identity: agekeys.Identity
+    identity_file: pathlib.Path
+    attacker: attack.Attacker
+    where: list[str]
+    tmp: pathlib.Path
+
+    def run(self, *args: str) -> Outcome:
+        return self.cli(
+            "--kubeconfig", str(self.kubeconfig), "--identity", str(self.identity_file), *args
+        )
+
+    def backup(self, name: str) -> Outcome:
+        return self.run("backup", "create", name, "--include-namespaces", "app")
+
+    def verify(self) -> Outcome:
+        return self.run("location", "verify")
+
+    def key_object(self, name: str) -> bytes:
+        """The stored key object of backup ``name`` (the only ``k/`` it adds)."""
+        before = set(self.attacker.names("k/"))
+        made = self.backup(name)
+        assert made.code == ExitCode.OK, made.err
+        (added,) = set(self.attacker.names("k/")) - before
+        return self.attacker.read(added)
+
+    def slot_ids(self) -> list[str]:
+        return [n.removeprefix(keyslots.PREFIX) for n in self.attacker.names(keyslots.PREFIX)]
+
+
+def opens_with(identity: agekeys.Identity, sealed: bytes, tmp: pathlib.Path) -> bool:
+    """Whether Debian's age decrypts ``sealed`` with ``identity``: the attacker's own test."""
+    key = tmp / f"attacker-{identity.recipient().encode()[-8:]}.txt"
+    key.write_text(identity.encode() + "\n")
+    done = subprocess.run(["age", "-d", "-i", str(key)], input=sealed, capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def victim(request: pytest.FixtureRequest, cli: Cli, tmp_path: pathlib.Path) -> Iterator[Victim]:
+    identity = agekeys.Identity.generate()
+    identity_file = tmp_path / "victim.txt"
+    identity_file.write_text(identity.encode() + "\n")
+    if request.param == "s3":
+        request.getfixturevalue("aws_profiles")
+        seaweedfs: SeaweedFS = request.getfixturevalue("seaweedfs")
+        bucket, prefix = seaweedfs.create_bucket(), "forgery"
+        config = seaweedfs.config("rw")
+        flags = ",".join(f"{k}={v}" for k, v in config.items())
+        where = ["--provider", "s3", "--bucket", bucket, "--prefix", prefix, "--config", flags]
+        store = factory.open_backend("s3", bucket, prefix, config)
+    else:
+        folder = tmp_path / "bucket"
+        where = ["--provider", "filesystem", "--bucket", str(folder)]
+        store = factory.open_backend("filesystem", str(folder))
+    made = cli("location", "create", "loc", *where, "--recipient", identity.recipient().encode())
+    assert made.code == ExitCode.OK, made.err
+    with server.Sandbox() as cluster:
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        with kube_client.Client.from_kubeconfig(kubeconfig) as kube:
+            kube.create("namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                       "metadata": {"name": "app"}})  # fmt: skip
+            kube.create("secrets", {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                                    "metadata": {"name": "db", "namespace": "app"},
+                                    "stringData": {"password": "hunter2"}})  # fmt: skip
+        victim = Victim(
+            cli, kubeconfig, identity, identity_file, attack.Attacker(store), where, tmp_path
+        )
+        assert victim.backup("before").code == ExitCode.OK
+        yield victim
+
+
+def assert_refused(outcome: Outcome, *names: str) -> None:
+    assert outcome.code == ExitCode.INTEGRITY, (outcome.code, outcome.out, outcome.err)
+    assert "Traceback" not in outcome.err
+    for name in names:
+        assert name in outcome.err, (name, outcome.err)
+
+
+@pytest.mark.parametrize("v1", [False, True], ids=["v2-slot", "v1-slot"])
+def test_a_planted_age_slot_is_reported_and_never_a_recipient(victim: Victim, v1: bool) -> None:
+    thief = agekeys.Identity.generate()
+    data = attack.junk_age_slot(victim.attacker.repository, thief.recipient(), v1=v1)
+    planted = keyslots.PREFIX + json.loads(data)["slot"]
+    victim.attacker.write(planted, data)
+
+    assert_refused(victim.verify(), planted)
+    assert_refused(victim.backup("after"), planted)
+    assert_refused(victim.run("key", "add", "--writer-output", str(victim.tmp / "w.json")), planted)
+    assert not (victim.tmp / "w.json").exists()
+    assert_refused(victim.run("key", "rotate", "--repository-key"), planted)
+    listed = victim.run("key", "list", "-o", "json")
+    assert listed.code == ExitCode.OK and planted in listed.err
+    status = {i["id"]: i["trusted"] for i in listed.json()["items"]}
+    assert status.get(planted.removeprefix(keyslots.PREFIX), False) is False
+
+    removed = victim.run("key", "remove", planted.removeprefix(keyslots.PREFIX))
+    assert removed.code == ExitCode.OK, removed.err
+    key = victim.key_object("after")
+    assert opens_with(victim.identity, key, victim.tmp)
+    assert not opens_with(thief, key, victim.tmp)
+    assert victim.verify().code == ExitCode.OK
+
+
+def test_a_keyring_of_the_attackers_making_is_refused(victim: Victim) -> None:
+    header = victim.attacker.read("repository")
+    theirs = attack.own_keyring(victim.attacker.repository, header)
+    planted, data = attack.slot_wrapping(theirs, victim.identity.recipient())
+    victim.attacker.write(planted, data)
+    assert_refused(victim.verify(), planted, "not the one this client pinned")
+    assert_refused(victim.backup("after"), planted)
+
+    for name in victim.attacker.names(keyslots.PREFIX):
+        if name != planted:
+            victim.attacker.delete(name)  # only the attacker's slot is left
+    assert_refused(victim.verify(), planted)
+    assert_refused(victim.backup("after"), planted)
+    assert victim.attacker.names("k/") == victim.attacker.names("k/")[:1]  # nothing new
+
+
+def test_a_second_cluster_pinned_by_fingerprint_refuses_a_planted_keyring(
+    victim: Victim, tmp_path: pathlib.Path
+) -> None:
+    shown = victim.run("location", "describe", "loc", "-o", "json").json()
+    fingerprint = shown["status"]["keyringFingerprint"]
+    header = victim.attacker.read("repository")
+    theirs = attack.own_keyring(victim.attacker.repository, header)
+    for name in victim.attacker.names(keyslots.PREFIX):
+        victim.attacker.delete(name)
+    planted, data = attack.slot_wrapping(theirs, victim.identity.recipient())
+    victim.attacker.write(planted, data)
+
+    second = Cli(victim.cli.capsys, tmp_path / "second" / "config.yaml")
+    connected = second("location", "create", "loc", *victim.where, "--fingerprint", fingerprint)
+    assert connected.code == ExitCode.OK, connected.err
+    outcome = second("--identity", str(victim.identity_file), "backup", "get")
+    assert_refused(outcome, planted, "not the one this client pinned")
+
+
+def test_a_rotation_cannot_be_rolled_back(victim: Victim) -> None:
+    old_slots = victim.attacker.snapshot(keyslots.PREFIX)
+    rotated = victim.run("key", "rotate", "--repository-key")
+    assert rotated.code == ExitCode.OK, rotated.err
+
+    old_name = next(iter(old_slots))
+    victim.attacker.write(old_name, old_slots[old_name])  # replayed beside the new ones
+    assert_refused(victim.verify(), old_name, "stale")
+    assert_refused(victim.backup("after"), old_name)
+
+    victim.attacker.restore(old_slots, keyslots.PREFIX)  # only the old slot remains
+    assert_refused(victim.verify(), "rolled back")
+    assert_refused(victim.backup("after"), "rolled back")
+
+
+def test_a_stolen_old_keyring_forges_nothing_after_a_rotation(victim: Victim) -> None:
+    (old_name,) = victim.attacker.names(keyslots.PREFIX)
+    slot = keyslots.parse(victim.attacker.read(old_name), old_name, victim.attacker.repository)
+    stolen = keyring.Keyring.from_bytes(
+        AgeX25519Provider(victim.identity.recipient(), victim.identity).unwrap(
+            slot.wrapped, slot.context(victim.attacker.repository)
+        ),
+        victim.attacker.repository,
+        old_name,
+    )  # the thief copied the epoch-1 keyring before the rotation
+    assert victim.run("key", "rotate", "--repository-key").code == ExitCode.OK
+
+    # A writer registered by the thief in epoch 1, and a backup it signs.
+    signer = signing.SigningKey.generate()
+    writer = attack.slot_id()
+    record = writers.record(
+        stolen.repository, writer, signer.public(), "2099-01-01T00:00:00Z", 1,
+        stolen.subkey(1, "writer-mac"),
+    )  # fmt: skip
+    victim.attacker.write(writers.PREFIX + writer, record)
+    credential = writers.Credential(
+        stolen.repository, writer, 1, (stolen.recipient_identity(1).recipient(),), signer,
+        stolen.subkey(1, "name-tag"),
+    )  # fmt: skip
+    forged = writers.WriterRepository(victim.attacker.store, credential, clock.SystemClock())
+    out = forged.begin_backup("forged")
+    out.put("archive", [b""])
+    out.commit({}, {"phase": "Completed", "startTimestamp": "2099-01-01T00:00:00Z"})
+
+    verified = victim.verify()
+    assert_refused(verified, "after a rotation closed it")
+    assert_refused(victim.run("restore", "create", "--from-backup", "forged"), "closed")
+    # The thief's epoch-2 keyring, sealed to the victim's public recipient, is not believed.
+    forged_ring = stolen.rotated(clock.SystemClock(), "0" * 64)
+    planted, data = attack.slot_wrapping(forged_ring, victim.identity.recipient())
+    victim.attacker.write(planted, data)
+    assert_refused(victim.verify(), planted)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"junk",
+        b"{" * 70_000,
+        b'{"format":"strongroom.io/keyslot/v2","repository":"aaaaaaaaaaaaaaaaaaaaaaaaaa"}',
+        None,  # an unknown type
+        "cost",  # a passphrase slot beyond the reader's Argon2 limits
+    ],
+    ids=["empty", "junk", "oversized", "other-repository", "unknown-type", "argon2-cost"],
+)
+def test_junk_under_keys_is_reported_and_removable(victim: Victim, content: object) -> None:
+    ident = attack.slot_id()
+    name = keyslots.PREFIX + ident
+    if content is None or content == "cost":
+        doc = json.loads(
+            attack.junk_age_slot(victim.attacker.repository, victim.identity.recipient())
+        )
+        doc["slot"] = ident
+        if content is None:
+            doc["type"] = "quantum-kms"
+        else:
+            doc["type"] = "passphrase"
+            del doc["recipient"]
+            doc["kdf"] = {"name": "argon2id", "salt": "AAAAAAAAAAAAAAAAAAAAAA==",
+                          "memoryKiB": 1 << 30, "iterations": 99, "lanes": 1}  # fmt: skip
+        data = json.dumps(doc).encode()
+    else:
+        assert isinstance(content, bytes)
+        data = content
+    victim.attacker.write(name, data)
+    assert_refused(victim.verify(), name)
+    assert_refused(victim.backup("after"), name)
+    removed = victim.run("key", "remove", ident)
+    assert removed.code == ExitCode.OK, removed.err
+    assert victim.backup("after").code == ExitCode.OK
+    assert victim.verify().code == ExitCode.OK
+
+
+def test_a_replaced_header_is_found_before_its_features(victim: Victim) -> None:
+    header = json.loads(victim.attacker.read("repository"))
+    header["mandatoryFeatures"] = ["time-travel"]
+    victim.attacker.write("repository", json.dumps(header).encode())
+    outcome = victim.backup("after")
+    assert_refused(outcome, "not the header the keyring commits to")
+    assert "time-travel" not in outcome.err
