@@ -401,6 +401,24 @@ def test_a_writer_backs_up_but_cannot_read_and_a_reader_restores(
     assert clusters.on_b("backup", "verify", "from-ci").code == ExitCode.OK
 
 
+def test_a_rotation_retires_writer_credentials(clusters: Clusters, tmp_path: pathlib.Path) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert clusters.on_a("key", "add", "--writer-output", str(old)).code == ExitCode.OK
+    assert clusters.on_a("key", "rotate", "--repository-key").code == ExitCode.OK
+
+    def as_writer(credential: pathlib.Path, name: str) -> Outcome:
+        return clusters.cli(
+            "--kubeconfig", str(clusters.a_config), "backup", "create", name,
+            "--include-namespaces", "shop", "--writer-credential", str(credential),
+        )  # fmt: skip
+
+    retired = as_writer(old, "stale-ci")
+    assert retired.code == ExitCode.PERMISSION_DENIED and "rotated" in retired.err
+    assert clusters.on_a("key", "add", "--writer-output", str(new)).code == ExitCode.OK
+    assert as_writer(new, "fresh-ci").code == ExitCode.OK
+    assert clusters.on_a("location", "verify").code == ExitCode.OK
+
+
 def test_get_and_describe_name_the_writer_of_a_backup(
     clusters: Clusters, tmp_path: pathlib.Path
 ) -> None:

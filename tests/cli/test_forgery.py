@@ -28,6 +28,8 @@ from tests.cli.helpers import Cli, Outcome
 from tests.fixtures import attacker as attack
 from tests.fixtures.seaweedfs import SeaweedFS
 
+seals_prefix = "e/"
+
 
 @dataclasses.dataclass
 class Victim:
@@ -141,14 +143,16 @@ def test_a_keyring_of_the_attackers_making_is_refused(victim: Victim) -> None:
     theirs = attack.own_keyring(victim.attacker.repository, header)
     planted, data = attack.slot_wrapping(theirs, victim.identity.recipient())
     victim.attacker.write(planted, data)
-    assert_refused(victim.verify(), planted, "not the one this client pinned")
+    # Whichever slot is tried first, the attacker's is reported: refused against the pin, or
+    # failing its MAC under the victim's keyring.
+    assert_refused(victim.verify(), planted)
     assert_refused(victim.backup("after"), planted)
 
     for name in victim.attacker.names(keyslots.PREFIX):
         if name != planted:
             victim.attacker.delete(name)  # only the attacker's slot is left
-    assert_refused(victim.verify(), planted)
-    assert_refused(victim.backup("after"), planted)
+    assert_refused(victim.verify(), planted, "not the one this client pinned")
+    assert_refused(victim.backup("after"), planted, "not the one this client pinned")
     assert victim.attacker.names("k/") == victim.attacker.names("k/")[:1]  # nothing new
 
 
@@ -272,3 +276,61 @@ def test_a_replaced_header_is_found_before_its_features(victim: Victim) -> None:
     outcome = victim.backup("after")
     assert_refused(outcome, "not the header the keyring commits to")
     assert "time-travel" not in outcome.err
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_a_v1_repository_is_upgraded_and_stays_readable(victim: Victim, epochs: int) -> None:
+    from tests.fixtures import v1repo
+
+    if epochs == 2:  # rotated under v1: the upgrade seals epoch 1 over what it authenticated
+        assert victim.run("key", "rotate", "--repository-key").code == ExitCode.OK
+        for name in victim.attacker.names(seals_prefix):
+            victim.attacker.delete(name)
+    v1repo.downgrade(victim.attacker, victim.identity)
+    stranger = agekeys.Identity.generate()
+    foreign = json.loads(attack.junk_age_slot(victim.attacker.repository, stranger.recipient()))
+    foreign.update(format=keyslots.FORMAT_V1)
+    del foreign["epoch"], foreign["mac"]
+    victim.attacker.write(keyslots.PREFIX + foreign["slot"], json.dumps(foreign).encode())
+
+    needs = victim.run("backup", "get")
+    assert needs.code == ExitCode.INVALID_CONFIG and "location upgrade" in needs.err
+    refused = victim.run("location", "upgrade")
+    assert refused.code == ExitCode.USAGE and foreign["slot"] in refused.err
+    assert victim.attacker.names(keyslots.PREFIX), "nothing deleted when refusing"
+
+    upgraded = victim.run("location", "upgrade", "--drop-unverified")
+    assert upgraded.code == ExitCode.OK, upgraded.err
+    assert "left out" in upgraded.out and "Keyring fingerprint" in upgraded.out
+    assert len(victim.attacker.names(keyslots.PREFIX)) == 1
+    assert len(victim.attacker.names(seals_prefix)) == epochs - 1
+    assert victim.verify().code == ExitCode.OK
+    listed = victim.run("backup", "get", "-o", "json")
+    assert listed.code == ExitCode.OK, listed.err
+    assert [b["metadata"]["name"] for b in listed.json()["items"]] == ["before"]
+    key = victim.key_object("after")
+    assert opens_with(victim.identity, key, victim.tmp) and not opens_with(
+        stranger, key, victim.tmp
+    )
+
+
+def test_a_rotation_elsewhere_needs_a_pin_where_only_an_age_key_opens(
+    victim: Victim, tmp_path: pathlib.Path
+) -> None:
+    second = Cli(victim.cli.capsys, tmp_path / "second" / "config.yaml")
+    assert second("location", "create", "loc", *victim.where).code == ExitCode.OK
+    as_second = ("--kubeconfig", str(victim.kubeconfig), "--identity", str(victim.identity_file))
+    first_use = second(*as_second, "backup", "get")
+    assert first_use.code == ExitCode.OK and "on first use" in first_use.err
+
+    rotated = victim.run("key", "rotate", "--repository-key")
+    assert rotated.code == ExitCode.OK, rotated.err
+    fingerprint = rotated.out.split("--fingerprint ")[1].split()[0]
+    unconfirmed = second(*as_second, "backup", "get")
+    assert_refused(unconfirmed, "location pin", "newer than the epoch 1")
+    assert fingerprint in unconfirmed.err
+    pinned = second("location", "pin", "loc", "--fingerprint", fingerprint)
+    assert pinned.code == ExitCode.OK, pinned.err
+    after = second(*as_second, "backup", "create", "from-second", "--include-namespaces", "app")
+    assert after.code == ExitCode.OK, after.err
+    assert victim.verify().code == ExitCode.OK

@@ -105,3 +105,17 @@ def test_rewrap_replaces_every_slot_with_the_same_keyring(setup: Setup) -> None:
     assert not old & {s.slot for s in setup.repo.slots()}
     assert read_all(setup.reopen(), "b", "archive") == SECRET * 100
     assert [e["epoch"] for e in setup.reopen().epochs()] == [1]
+
+
+def test_resealing_a_passphrase_slot_draws_a_new_salt(setup: Setup) -> None:
+    setup.repo.add_slot(PassphraseProvider.new(b"pass phrase", FAST))
+    salts = [s.fields["kdf"]["salt"] for s in setup.repo.slots() if s.type == "passphrase"]
+    credentials = provider_base.Credentials(passphrases=(b"pass phrase",))
+    for rotate in (setup.repo.rewrap_slots, setup.repo.rotate_repository_key):
+        rotate(credentials)
+        (slot,) = [s for s in setup.repo.slots() if s.type == "passphrase"]
+        assert slot.fields["kdf"]["salt"] not in salts
+        assert slot.fields["kdf"]["memoryKiB"] == FAST.memory_kib
+        salts.append(slot.fields["kdf"]["salt"])
+    opened = repo.Repository.open(setup.backend, credentials, clock.SystemClock())
+    assert opened.opened_by.type == "passphrase" and opened.problems == []

@@ -113,3 +113,30 @@ def test_restore_outputs_live_beside_the_backup(setup: Setup) -> None:
     assert [r.name for r in setup.repo.restores()] == ["r1"]
     with pytest.raises(errors.RestoreNotFound):
         setup.repo.restore("r2")
+
+
+def test_deleting_a_backup_frees_the_names_of_its_restores(setup: Setup) -> None:
+    write_backup(setup.repo, "b1")
+    writer = setup.repo.begin_restore(setup.repo.backup("b1"), "r1")
+    writer.commit({"backupName": "b1"}, {"phase": "Completed"})
+    claims_before = {i.name for i in setup.backend.list("n/")}
+    assert len(claims_before) == 2
+    assert setup.repo.delete_backup("b1") == []
+    assert list(setup.backend.list("n/")) == [], "both name claims went with the backup"
+    with pytest.raises(errors.RestoreNotFound):
+        setup.reopen().restore("r1")
+    write_backup(setup.repo, "b1")
+    again = setup.repo.begin_restore(setup.repo.backup("b1"), "r1")
+    again.commit({"backupName": "b1"}, {"phase": "Completed"})
+
+
+def test_a_restore_after_a_rotation_is_of_the_new_epoch(setup: Setup) -> None:
+    write_backup(setup.repo, "old")
+    setup.repo.rotate_repository_key(setup.credentials)
+    writer = setup.repo.begin_restore(setup.repo.backup("old"), "later")
+    writer.put("log", [b"restored\n"])
+    writer.commit({"backupName": "old"}, {"phase": "Completed"})
+    reopened = setup.reopen()
+    assert reopened.restore("later").manifest.epoch == 2
+    assert reopened.backup("old").manifest.epoch == 1
+    assert reopened.audit(None)[0] == []

@@ -32,6 +32,14 @@ class KeyringRejected(errors.IntegrityViolation):
     """A slot opened, but its keyring is not one this client may accept."""
 
 
+class _Unconfigured(Exception):
+    """A key-service slot whose URI the client's configuration does not list."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.uri = uri
+
+
 @dataclasses.dataclass(frozen=True)
 class Pin:
     fingerprint: str
@@ -74,7 +82,7 @@ def _attempt(
         if not isinstance(uri, str):
             raise errors.IntegrityViolation(f"{slot.name}: key-service slot without a 'uri'")
         if trust.kms_keys is not None and uri not in trust.kms_keys:
-            return None  # a key this client was not told to use: never called
+            raise _Unconfigured(uri)  # a key this client was not told to use: never called
         rank, cost = 1, 0
     provider = cls.for_slot(slot.fields, credentials)
     return None if provider is None else ((rank, cost, slot.slot), provider)
@@ -85,13 +93,19 @@ def candidates(
     credentials: provider_base.Credentials,
     trust: Trust,
     problems: list[str],
+    unconfigured: list[str] | None = None,
 ) -> list[tuple[keyslots.Slot, provider_base.KeyProvider]]:
     """Slots to try, in order: matching age slots, configured key services, passphrases by
-    ascending Argon2 cost. A slot that cannot even be tried is added to ``problems``."""
+    ascending Argon2 cost. A slot that cannot even be tried is added to ``problems``; the
+    URIs of key-service slots the configuration does not list, to ``unconfigured``."""
     found = []
     for slot in slots:
         try:
             attempt = _attempt(slot, credentials, trust)
+        except _Unconfigured as skipped:
+            if unconfigured is not None and skipped.uri not in unconfigured:
+                unconfigured.append(skipped.uri)
+            continue
         except base_errors.StrongroomError as exc:
             problems.append(f"{slot.name}: {exc}")
             continue
@@ -184,7 +198,8 @@ def unlock(
         )
     rejected: list[str] = []
     failures: list[base_errors.StrongroomError] = []
-    for slot, provider in candidates(usable, credentials, trust, problems):
+    unconfigured: list[str] = []
+    for slot, provider in candidates(usable, credentials, trust, problems, unconfigured):
         try:
             data = provider.unwrap(slot.wrapped, slot.context(repository))
             ring = keyring_mod.Keyring.from_bytes(data, repository, slot.name)
@@ -213,6 +228,11 @@ def unlock(
     why = "; ".join(str(f) for f in failures) or (
         "no identity, passphrase or configured key service matches any of them"
     )
+    if unconfigured:
+        why += (
+            f" (not configured here, so not called: {', '.join(unconfigured)}; "
+            "'strongroom location pin L --kms URI' allows one)"
+        )
     raise errors.Locked(f"none of the {len(usable)} keyslots opens: {why}{_first(problems)}")
 
 

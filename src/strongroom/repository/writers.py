@@ -17,6 +17,7 @@ test guesses of backup names against the name claims; it decrypts nothing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hmac
 import json
@@ -178,6 +179,7 @@ class WriterRepository:
                 f"{backend.location} holds repository {header.repository}, "
                 f"not {credential.repository} which the writer credential is for"
             )
+        _refuse_closed_epoch(backend, credential)
         return cls(backend, credential, now)
 
     def begin_backup(self, name: str) -> backups.Writer:
@@ -195,3 +197,26 @@ class WriterRepository:
             key_recipients=list(cred.recipients),
             signer=(cred.writer, cred.signing_key),
         )
+
+
+class CredentialRetired(errors.RepositoryError, base_errors.PermissionDeniedError):
+    """The key epoch the credential writes in was closed by a rotation."""
+
+
+def _refuse_closed_epoch(backend: Any, credential: Credential) -> None:
+    """Stop before writing a backup nobody will accept: a seal of the credential's epoch
+    (format §4.5) means the repository key was rotated after the credential was issued.
+    A seal is not authenticated here (a writer holds no keyring); a planted one only makes
+    this writer stop, which an attacker with the bucket can do anyway."""
+    from strongroom.repository import seals  # seals imports this layer's documents only
+
+    for info in backend.list(seals.PREFIX):
+        doc: object = None
+        with contextlib.suppress(base_errors.StrongroomError, ValueError):
+            doc = json.loads(objects.read_small(backend, info.name, seals.MAX_SIZE))
+        if isinstance(doc, dict) and doc.get("epoch") == credential.epoch:
+            raise CredentialRetired(
+                f"the repository key was rotated after writer credential "
+                f"{credential.writer} was issued (key epoch {credential.epoch} is closed): "
+                "ask an administrator for a new one ('key add --writer-output')"
+            )
