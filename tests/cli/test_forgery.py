@@ -21,7 +21,7 @@ from strongroom.crypto import agekeys, signing
 from strongroom.crypto.providers.age_x25519 import AgeX25519Provider
 from strongroom.errors import ExitCode
 from strongroom.kube import client as kube_client
-from strongroom.repository import keyring, keyslots, writers
+from strongroom.repository import backups, claims, integrity, keyring, keyslots, objects, writers
 from strongroom.sandbox import server
 from strongroom.storage import factory
 from tests.cli.helpers import Cli, Outcome
@@ -227,6 +227,70 @@ def test_a_stolen_old_keyring_forges_nothing_after_a_rotation(victim: Victim) ->
     planted, data = attack.slot_wrapping(forged_ring, victim.identity.recipient())
     victim.attacker.write(planted, data)
     assert_refused(victim.verify(), planted)
+    victim.attacker.delete(planted)
+
+
+def test_a_stolen_old_keyring_mints_no_backup_or_tombstone(victim: Victim) -> None:
+    (old_name,) = victim.attacker.names(keyslots.PREFIX)
+    slot = keyslots.parse(victim.attacker.read(old_name), old_name, victim.attacker.repository)
+    stolen = keyring.Keyring.from_bytes(
+        AgeX25519Provider(victim.identity.recipient(), victim.identity).unwrap(
+            slot.wrapped, slot.context(victim.attacker.repository)
+        ),
+        victim.attacker.repository,
+        old_name,
+    )
+    (before,) = [n.removeprefix("k/") for n in victim.attacker.names("k/")]
+    assert victim.run("key", "rotate", "--repository-key").code == ExitCode.OK
+    assert victim.verify().code == ExitCode.OK
+
+    # An epoch-1 backup MAC'd with the old manifest key, under a fresh name claim.
+    forged = backups.new_writer(
+        victim.attacker.store,
+        kind="Backup",
+        name="minted",
+        ref=objects.Ref(stolen.repository, attack.slot_id(), "", 1),
+        claim=claims.name(stolen.subkey(1, "name-tag"), "backup", "minted"),
+        claim_ids={"backup": attack.slot_id()},
+        mac_key=stolen.subkey(1, "manifest-mac"),
+        identity=agekeys.Identity.generate(),
+        key_recipients=[stolen.recipient_identity(1).recipient()],
+    )
+    forged.put("archive", [b""])
+    forged.commit({}, {"phase": "Completed", "startTimestamp": "2099-01-01T00:00:00Z"})
+    assert_refused(victim.verify(), "after a rotation closed it")
+    victim.attacker.delete(forged.prefix + "manifest")
+
+    # An epoch-1 tombstone that would make deleting the real backup look legitimate.
+    tombstone = integrity.tombstone(
+        stolen.repository, before, "2099-01-01T00:00:00Z", stolen.subkey(1, "manifest-mac"), 1
+    )
+    victim.attacker.write(integrity.TOMBSTONES + before, tombstone)
+    for name in [f"k/{before}", *victim.attacker.names(f"b/{before}/")]:
+        victim.attacker.delete(name)
+    assert_refused(victim.verify(), integrity.TOMBSTONES + before, "after a rotation closed it")
+    assert_refused(victim.backup("after"), integrity.TOMBSTONES + before)
+
+
+@pytest.mark.parametrize("field", ["label", "recipient", "epoch", "created"])
+def test_a_changed_field_of_a_real_slot_is_reported(victim: Victim, field: str) -> None:
+    other = agekeys.Identity.generate()
+    assert victim.run("key", "add", "--recipient", other.recipient().encode()).code == 0
+    name = next(
+        n
+        for n in victim.attacker.names(keyslots.PREFIX)
+        if other.recipient().encode().encode() in victim.attacker.read(n)
+    )
+    doc = json.loads(victim.attacker.read(name))
+    doc[field] = {
+        "label": "trusted",
+        "recipient": agekeys.Identity.generate().recipient().encode(),
+        "epoch": 7,
+        "created": "1999-01-01T00:00:00Z",
+    }[field]
+    victim.attacker.write(name, json.dumps(doc).encode())
+    assert_refused(victim.verify(), name)
+    assert_refused(victim.backup("after"), name)
 
 
 @pytest.mark.parametrize(
