@@ -192,3 +192,37 @@ def test_v1_slots_need_the_upgrade(setup: Setup) -> None:
     )
     with pytest.raises(trust.NeedsUpgrade):
         setup.reopen()
+
+
+def test_the_remembered_slot_is_tried_first(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = setup.repo.add_slot(PassphraseProvider.new(b"team passphrase", FAST))
+    for _ in range(4):  # planted at the real slot's cost, their ids all sorting first
+        doc = {
+            "format": keyslots.FORMAT,
+            "repository": setup.repo.id,
+            "slot": "a" + attack.slot_id()[1:],
+            "type": "passphrase",
+            "created": "2099-01-01T00:00:00Z",
+            "label": "",
+            "epoch": 1,
+            "kdf": real.fields["kdf"],
+            "wrapped": documents.b64(b"\0" * 60),
+            "mac": documents.b64(b"\0" * 32),
+        }
+        _plant(setup, documents.canonical(doc))
+    calls: list[int] = []
+    derive = kdf.argon2id
+
+    def counting(secret: bytes, salt: bytes, **params: int) -> bytes:
+        calls.append(1)
+        return derive(secret, salt, **params)
+
+    monkeypatch.setattr(kdf, "argon2id", counting)
+    only_passphrase = provider_base.Credentials(passphrases=(b"team passphrase",))
+    first = repo.Repository.open(setup.backend, only_passphrase, clock.SystemClock())
+    assert first.opened_by.slot == real.slot and len(calls) == 5, "every planted one first"
+    calls.clear()
+    remembered = trust.Trust(first.pin, None, first.opened_by.slot)
+    again = repo.Repository.open(setup.backend, only_passphrase, clock.SystemClock(), remembered)
+    assert again.opened_by.slot == real.slot and len(calls) == 1
+    assert len(again.problems) == 4

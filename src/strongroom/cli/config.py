@@ -13,7 +13,7 @@ The file is YAML, found at ``--config``, else ``$STRONGROOM_CONFIG``, else
       prefix: cluster-a
       config: {region: eu-west-1, s3Url: "https://minio.example:9000"}
       repository: 3ybq...            # the repository id found or created there
-      keyring: {fingerprint: "...", epoch: 1}   # what this client pinned (format §4.4)
+      keyring: {fingerprint: "...", epoch: 1, slot: ...}   # what this client pinned (§4.4)
       kmsKeys: ["aws-kms://alias/backup"]        # the only key-service keys it calls
 
 The file is the client's trust anchor: the bucket is not trusted to say which keyring,
@@ -97,6 +97,8 @@ class Location:
     #: the first unlock (trust on first use); epoch 0 when pinned by fingerprint alone.
     fingerprint: str = ""
     epoch: int = 0
+    #: The keyslot that opened the repository last time: tried first next time.
+    slot: str = ""
     #: Key-service URIs this client may call; None when never configured (earlier releases).
     kms_keys: tuple[str, ...] | None = None
 
@@ -113,6 +115,8 @@ class Location:
             doc["passphraseEnv"] = self.passphrase_env
         if self.fingerprint:
             doc["keyring"] = {"fingerprint": self.fingerprint, "epoch": self.epoch}
+            if self.slot:
+                doc["keyring"]["slot"] = self.slot
         if self.kms_keys is not None:
             doc["kmsKeys"] = list(self.kms_keys)
         return doc
@@ -201,7 +205,7 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
         extra = {k: item.get(k) or "" for k in ("prefix", "repository", "passphraseEnv")}
         if not all(isinstance(v, str) for v in extra.values()):
             raise bad(f"locations[{index}]: prefix, repository and passphraseEnv must be strings")
-        fingerprint, epoch = _keyring(item.get("keyring"), bad, index)
+        fingerprint, epoch, slot = _keyring(item.get("keyring"), bad, index)
         kms_keys = item.get("kmsKeys")
         if kms_keys is not None and (
             not isinstance(kms_keys, list) or not all(isinstance(k, str) for k in kms_keys)
@@ -215,6 +219,7 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
                 passphrase_env=extra["passphraseEnv"],
                 fingerprint=fingerprint,
                 epoch=epoch,
+                slot=slot,
                 kms_keys=None if kms_keys is None else tuple(kms_keys),
                 **fields,  # type: ignore[arg-type]
             )
@@ -233,10 +238,10 @@ def _parse(path: pathlib.Path, raw: object) -> Config:
     )
 
 
-def _keyring(raw: object, bad: Any, index: int) -> tuple[str, int]:
-    """The pinned fingerprint and epoch of a location entry ("" and 0 when absent)."""
+def _keyring(raw: object, bad: Any, index: int) -> tuple[str, int, str]:
+    """The pinned fingerprint, epoch and last slot of a location entry (empty when absent)."""
     if raw is None:
-        return "", 0
+        return "", 0, ""
     fingerprint = raw.get("fingerprint") if isinstance(raw, dict) else None
     epoch = raw.get("epoch") if isinstance(raw, dict) else None
     if (
@@ -247,7 +252,10 @@ def _keyring(raw: object, bad: Any, index: int) -> tuple[str, int]:
         or epoch < 0
     ):
         raise bad(f"locations[{index}].keyring needs a fingerprint and an epoch (0: not known yet)")
-    return fingerprint, epoch
+    slot = raw.get("slot", "") if isinstance(raw, dict) else ""
+    if not isinstance(slot, str):
+        raise bad(f"locations[{index}].keyring.slot must be a keyslot id")
+    return fingerprint, epoch, slot
 
 
 def save(cfg: Config) -> None:

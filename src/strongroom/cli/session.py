@@ -77,7 +77,7 @@ class KeyslotProblems(errors.IntegrityError):
 def trust_of(loc: config.Location) -> trust.Trust:
     """What this client's configuration vouches for at ``loc`` (format §4.4)."""
     pin = trust.Pin(loc.fingerprint, loc.epoch) if loc.fingerprint else None
-    return trust.Trust(pin, loc.kms_keys)
+    return trust.Trust(pin, loc.kms_keys, loc.slot)
 
 
 def remember(cfg: config.Config, loc: config.Location, opened: repo.Repository) -> config.Location:
@@ -88,7 +88,11 @@ def remember(cfg: config.Config, loc: config.Location, opened: repo.Repository) 
         kms_keys = tuple(str(s.fields["uri"]) for s in opened.trusted_slots() if "uri" in s.fields)
     pin = opened.pin
     updated = dataclasses.replace(
-        loc, fingerprint=pin.fingerprint, epoch=pin.epoch, kms_keys=kms_keys
+        loc,
+        fingerprint=pin.fingerprint,
+        epoch=pin.epoch,
+        kms_keys=kms_keys,
+        slot=opened.opened_by.slot,
     )
     if updated == loc:
         return loc

@@ -223,8 +223,15 @@ class Repository:
     ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
         """Seal every trusted slot anew (key services: under their current key version)."""
         pairs = keyadmin.reseal(self._backend, self._ring, self._trusted, credentials, self._clock)
-        self._trusted = [new for _, new in pairs]
+        self._resealed(pairs)
         return pairs
+
+    def _resealed(self, pairs: list[tuple[keyslots.Slot, keyslots.Slot]]) -> None:
+        """The trusted slots are the new ones now; the one that opened, its successor."""
+        self._trusted = [new for _, new in pairs]
+        self.opened_by = next(
+            (new for old, new in pairs if old.slot == self.opened_by.slot), self.opened_by
+        )
 
     def rotate_repository_key(
         self, credentials: provider_base.Credentials
@@ -242,7 +249,8 @@ class Repository:
         pairs = keyadmin.reseal(
             self._backend, rotated, self._trusted, credentials, self._clock, sealers
         )
-        self._ring, self._trusted = rotated, [new for _, new in pairs]
+        self._ring = rotated
+        self._resealed(pairs)
         self._seals = seals_mod.Seals(self._backend, rotated)
         self.pin = trust.Pin(rotated.fingerprint(), rotated.current.number)
         return pairs

@@ -54,6 +54,9 @@ class Trust:
     #: Key-service URIs the client may call; None when the configuration predates them
     #: (then the slots' own URIs are trusted on first use, like the keyring).
     kms_keys: tuple[str, ...] | None = None
+    #: The slot that opened the repository last time (the client remembers it): tried first,
+    #: so planted slots cost nothing once a client has opened the repository.
+    preferred: str = ""
 
 
 @dataclasses.dataclass
@@ -95,9 +98,10 @@ def candidates(
     problems: list[str],
     unconfigured: list[str] | None = None,
 ) -> list[tuple[keyslots.Slot, provider_base.KeyProvider]]:
-    """Slots to try, in order: matching age slots, configured key services, passphrases by
-    ascending Argon2 cost. A slot that cannot even be tried is added to ``problems``; the
-    URIs of key-service slots the configuration does not list, to ``unconfigured``."""
+    """Slots to try, in order: the one that opened last time, then matching age slots,
+    configured key services, passphrases by ascending Argon2 cost. A slot that cannot even be
+    tried is added to ``problems``; the URIs of key-service slots the configuration does not
+    list, to ``unconfigured``."""
     found = []
     for slot in slots:
         try:
@@ -110,7 +114,8 @@ def candidates(
             problems.append(f"{slot.name}: {exc}")
             continue
         if attempt is not None:
-            found.append((attempt[0], slot, attempt[1]))
+            first = 0 if slot.slot == trust.preferred else 1
+            found.append(((first, *attempt[0]), slot, attempt[1]))
     found.sort(key=lambda item: item[0])
     return [(slot, provider) for _, slot, provider in found]
 
