@@ -219,7 +219,8 @@ def unlock(
             rejected.append(refusal)
             continue
         problems.extend(rejected)
-        others = [s for s in (v2_slots if not v1 else []) if s.slot != slot.slot]
+        reported = {s.slot for s in usable if any(s.name in r for r in rejected)}
+        others = [s for s in (v2_slots if not v1 else []) if s.slot not in reported | {slot.slot}]
         if not v1:
             review([s for s in slots if s.version < 2], ring, problems)
         trusted = [slot, *review(others, ring, problems)] if not v1 else [slot]
