@@ -20,6 +20,7 @@ def verify(name: str | None) -> None:
     client last saw (rollback, vanished backups)."""
     loc, repo = session.open_repository(name, tolerate_problems=True)
     problems = heads.check(repo)
+    problems += repo.claim_problems()
     count = 0
     for item in [*repo.backups(), *repo.restores()]:
         try:

@@ -158,18 +158,24 @@ def load(
     mac_keys: abc.Callable[[int], bytes],
     writer_keys: abc.Callable[[str, int], bytes] | None = None,
     sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
+    deleted: abc.Callable[[str], bool] | None = None,
 ) -> Backup:
     """Open a committed backup (``restore_id`` "") or restore by its ids and authenticate it.
 
     A restore's manifest may be of a later epoch than its backup (restores run after a
     rotation use the new one). ``sealed(epoch, kind, id, digest, name)`` refuses manifests of
-    closed epochs that their seal does not list.
+    closed epochs that their seal does not list. ``deleted(backup id)`` says whether an
+    authentic tombstone records the backup's deletion: only then is a missing key object a
+    shredded backup rather than tampering.
     """
     key = key_name(backup_id)
-    identity, key_epoch, key_record = _open_key(
-        backend, key, repository, backup_id, repository_identities, epochs
-    )
     prefix = restore_prefix(backup_id, restore_id) if restore_id else backup_prefix(backup_id)
+    try:
+        identity, key_epoch, key_record = _open_key(
+            backend, key, repository, backup_id, repository_identities, epochs
+        )
+    except base_errors.NotFoundError as exc:
+        raise _missing_key(backend, key, prefix + "manifest", deleted, backup_id) from exc
     candidates = sorted((e for e in epochs if e >= key_epoch), reverse=True)
     data, record, epoch = _read_manifest(
         backend, prefix + "manifest", repository, backup_id, restore_id, identity,
@@ -196,6 +202,27 @@ def load(
     return Backup(backend, manifest, identity, record)
 
 
+def _missing_key(
+    backend: storage_base.Backend,
+    key: str,
+    manifest: str,
+    deleted: abc.Callable[[str], bool] | None,
+    backup_id: str,
+) -> errors.RepositoryError:
+    """What a missing key object means: shredded (an authentic tombstone says so), incomplete
+    (no manifest either: a run that crashed before storing its key), or tampering."""
+    if deleted is not None and deleted(backup_id):
+        return errors.BackupShredded(f"{key}: the backup key is gone: the backup was deleted")
+    try:
+        backend.stat(manifest)
+    except base_errors.NotFoundError:
+        return errors.IncompleteBackup(f"{key}: missing, and so is {manifest}: incomplete")
+    return errors.IntegrityViolation(
+        f"{key}: the backup key is gone without a deletion record (deleted behind "
+        "Strongroom's back)"
+    )
+
+
 def _read_manifest(
     backend: storage_base.Backend,
     name: str,
@@ -215,11 +242,12 @@ def _read_manifest(
             raise errors.IncompleteBackup(
                 f"{name}: missing; the run is in progress or crashed"
             ) from exc
-        except errors.IntegrityViolation as exc:
-            last = exc
+        except (errors.IntegrityViolation, base_errors.PermissionDeniedError) as exc:
+            last = exc  # the backup identity opens its own manifest, or it was altered
             continue
         return data, record, epoch
-    raise errors.IntegrityViolation(str(last) if last else f"{name}: no key epoch to read it")
+    reason = str(last) if last else "no key epoch to read it"
+    raise errors.IntegrityViolation(reason if name in reason else f"{name}: {reason}")
 
 
 def _open_key(
@@ -239,15 +267,14 @@ def _open_key(
         except (errors.IntegrityViolation, base_errors.PermissionDeniedError) as exc:
             last = exc  # a key object no epoch of the keyring opens: planted or altered
             continue
-        except base_errors.NotFoundError as exc:
-            raise errors.BackupShredded(
-                f"{name}: the backup key is gone: the backup was deleted (shredded)"
-            ) from exc
         try:
             return agekeys.Identity.parse(data.decode("ascii").strip()), epoch, record
         except (UnicodeDecodeError, base_errors.StrongroomError) as exc:
             raise errors.IntegrityViolation(f"{name}: does not hold an identity") from exc
-    raise errors.IntegrityViolation(f"{name}: does not verify under any key epoch ({last})")
+    raise errors.IntegrityViolation(
+        f"{name}: does not open or verify under any key epoch of the keyring (altered or "
+        f"planted: {last})"
+    )
 
 
 def new_writer(

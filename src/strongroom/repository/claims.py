@@ -43,8 +43,11 @@ def read(backend: storage_base.Backend, claim: str, kind: str, value: str) -> di
         ids = json.loads(data)
     except ValueError:
         ids = None
-    if not isinstance(ids, dict) or not all(
-        isinstance(v, str) and documents.is_id(v) for v in ids.values()
+    expected = {"backup"} if kind == "backup" else {"backup", "restore"}
+    if (
+        not isinstance(ids, dict)
+        or set(ids) != expected
+        or not all(isinstance(v, str) and documents.is_id(v) for v in ids.values())
     ):
         raise errors.IntegrityViolation(f"{claim}: malformed name claim of {kind} {value!r}")
     return ids

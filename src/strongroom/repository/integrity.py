@@ -71,23 +71,35 @@ def read_tombstones(
     and so is one of a closed epoch that its seal does not list (``sealed``)."""
     found = {}
     for info in backend.list(TOMBSTONES):
-        doc = documents.parse_json(objects.read_small(backend, info.name, 4096), info.name)
-        documents.expect_format(doc, TOMBSTONE_FORMAT, info.name)
-        mac = documents.unb64(doc.pop("mac", None), info.name)
-        epoch = documents.require(doc, "epoch", int, info.name)
-        try:
-            expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
-        except errors.IntegrityViolation as exc:
-            raise errors.IntegrityViolation(f"{info.name}: tombstone of unknown epoch") from exc
-        backup_id = documents.require(doc, "backup", str, info.name)
-        if not hmac.compare_digest(mac, expected) or TOMBSTONES + backup_id != info.name:
-            raise errors.IntegrityViolation(f"{info.name}: tombstone MAC does not verify")
-        if doc.get("repository") != repository:
-            raise errors.IntegrityViolation(f"{info.name}: tombstone of another repository")
-        if sealed is not None:
-            sealed(epoch, "tombstone", backup_id, "", info.name)
-        found[backup_id] = str(doc.get("deleted", ""))
+        backup_id, deleted = read_tombstone(backend, info.name, repository, mac_keys, sealed)
+        found[backup_id] = deleted
     return found
+
+
+def read_tombstone(
+    backend: storage_base.Backend,
+    name: str,
+    repository: str,
+    mac_keys: abc.Callable[[int], bytes],
+    sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
+) -> tuple[str, str]:
+    """The backup id and deletion time of the tombstone ``name``, once authenticated."""
+    doc = documents.parse_json(objects.read_small(backend, name, 4096), name)
+    documents.expect_format(doc, TOMBSTONE_FORMAT, name)
+    mac = documents.unb64(doc.pop("mac", None), name)
+    epoch = documents.require(doc, "epoch", int, name)
+    try:
+        expected = hmac.digest(mac_keys(epoch), documents.canonical(doc), "sha256")
+    except errors.IntegrityViolation as exc:
+        raise errors.IntegrityViolation(f"{name}: tombstone of unknown epoch") from exc
+    backup_id = documents.require(doc, "backup", str, name)
+    if not hmac.compare_digest(mac, expected) or TOMBSTONES + backup_id != name:
+        raise errors.IntegrityViolation(f"{name}: tombstone MAC does not verify")
+    if doc.get("repository") != repository:
+        raise errors.IntegrityViolation(f"{name}: tombstone of another repository")
+    if sealed is not None:
+        sealed(epoch, "tombstone", backup_id, "", name)
+    return backup_id, str(doc.get("deleted", ""))
 
 
 def chain_problems(

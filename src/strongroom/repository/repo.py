@@ -322,7 +322,24 @@ class Repository:
             lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
             self._writer_key,
             self._seals.require,
+            self._deleted,
         )
+
+    def _deleted(self, backup_id: str) -> bool:
+        """Whether an authentic tombstone records the deletion of ``backup_id``."""
+        name = integrity.TOMBSTONES + backup_id
+        try:
+            self._backend.stat(name)
+        except base_errors.NotFoundError:
+            return False
+        integrity.read_tombstone(
+            self._backend,
+            name,
+            self.id,
+            lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
+            self._seals.require,
+        )
+        return True
 
     def _writer_key(self, writer: str, epoch: int) -> bytes:
         key = writers.public_key(
@@ -428,10 +445,20 @@ class Repository:
         )
 
     def backup(self, name: str) -> stored.Backup:
-        _, ids = self._find_claim("backup", name)
+        try:
+            _, ids = self._find_claim("backup", name)
+        except errors.BackupNotFound:
+            self._claim_gone("backup", name)
+            raise
         try:
             found = self._load(ids["backup"])
         except errors.IncompleteBackup as exc:
+            successor = self._successor_of(ids["backup"])
+            if successor is not None:
+                raise errors.IntegrityViolation(
+                    f"backup {name!r}: its manifest is gone, but backup {successor!r} names it "
+                    "as its predecessor (deleted behind Strongroom's back)"
+                ) from exc
             raise errors.IncompleteBackup(
                 f"backup {name!r} is incomplete (in progress, or left by a crash): "
                 f"'strongroom backup delete {name}' removes it"
@@ -442,8 +469,49 @@ class Repository:
             )
         return found
 
+    def claim_problems(self) -> list[str]:
+        """Committed backups and restores whose name claim is gone or points elsewhere: one
+        request per item and epoch, so ``location verify`` asks, not every command."""
+        problems = []
+        for item in [*self.backups(), *self.restores()]:
+            kind = item.manifest.kind.lower()
+            found = None
+            for claim in self._claims(kind, item.name):
+                with contextlib.suppress(errors.BackupNotFound, errors.RestoreNotFound):
+                    found = claims.read(self._backend, claim, kind, item.name)
+                    break
+            if found is None:
+                problems.append(
+                    f"{kind} {item.name!r}: its name claim is gone (deleted behind "
+                    "Strongroom's back)"
+                )
+            elif found.get(kind) != item.id:
+                problems.append(f"{kind} {item.name!r}: its name claim points to another {kind}")
+        return problems
+
+    def _successor_of(self, backup_id: str) -> str | None:
+        """The name of a committed backup whose manifest names ``backup_id`` as previous."""
+        for item in self.backups():
+            if (item.manifest.previous or {}).get("backup") == backup_id:
+                return item.name
+        return None
+
+    def _claim_gone(self, kind: str, name: str) -> None:
+        """Raise IntegrityViolation if a committed ``kind`` called ``name`` exists although
+        no name claim points to it (the claim was deleted behind Strongroom's back)."""
+        items = self.backups() if kind == "backup" else self.restores()
+        if any(item.name == name for item in items):
+            raise errors.IntegrityViolation(
+                f"{kind} {name!r} exists but its name claim is gone (deleted behind "
+                "Strongroom's back)"
+            )
+
     def restore(self, name: str) -> stored.Backup:
-        _, ids = self._find_claim("restore", name)
+        try:
+            _, ids = self._find_claim("restore", name)
+        except errors.RestoreNotFound:
+            self._claim_gone("restore", name)
+            raise
         found = self._load(ids.get("backup", ""), ids.get("restore", ""))
         if found.name != name:
             raise errors.IntegrityViolation(

@@ -1,0 +1,118 @@
+"""Integrity answers are integrity answers: tampering is exit 4 naming the object, a crash is
+"incomplete", and only an authentic tombstone makes a missing backup a deletion."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom.errors import ExitCode
+from tests.cli.helpers import Cli
+from tests.cli.victim import Victim, assert_refused, victim_of
+
+
+@pytest.fixture
+def victim(request: pytest.FixtureRequest, cli: Cli, tmp_path: pathlib.Path) -> Iterator[Victim]:
+    with victim_of("filesystem", request, cli, tmp_path) as made:
+        yield made
+
+
+def _ids(victim: Victim) -> list[str]:
+    return [n.removeprefix("k/") for n in victim.attacker.names("k/")]
+
+
+def _new_backup(victim: Victim, name: str) -> str:
+    before = set(_ids(victim))
+    made = victim.backup(name)
+    assert made.code == ExitCode.OK, made.err
+    (added,) = set(_ids(victim)) - before
+    return added
+
+
+def test_a_key_object_deleted_without_a_tombstone_is_tampering(victim: Victim) -> None:
+    (backup_id,) = _ids(victim)
+    victim.attacker.delete(f"k/{backup_id}")
+    assert_refused(victim.run("backup", "verify", "before"), f"k/{backup_id}", "deletion record")
+    assert_refused(victim.verify(), f"k/{backup_id}")
+
+
+def test_a_deleted_backup_is_not_found(victim: Victim) -> None:
+    assert victim.run("backup", "delete", "before", "--confirm").code == ExitCode.OK
+    gone = victim.run("backup", "verify", "before")
+    assert gone.code == ExitCode.NOT_FOUND, gone.err
+    assert victim.verify().code == ExitCode.OK
+
+
+def test_a_crash_before_the_key_object_is_incomplete(victim: Victim) -> None:
+    from strongroom import clock
+    from strongroom.crypto.providers import base as provider_base
+    from strongroom.repository import repo
+
+    opened = repo.Repository.open(
+        victim.attacker.store,
+        provider_base.Credentials(identities=(victim.identity,)),
+        clock.SystemClock(),
+    )
+    writer = opened.begin_backup("crashed")  # the claim and the key object are stored
+    victim.attacker.delete(f"k/{writer.ref.backup}")  # as if killed between the two
+    outcome = victim.run("backup", "verify", "crashed")
+    assert outcome.code == ExitCode.FAILURE and "incomplete" in outcome.err, outcome.err
+    assert "backup delete crashed" in outcome.err
+    assert victim.run("backup", "delete", "crashed", "--confirm").code == ExitCode.OK
+
+
+def test_a_manifest_named_by_a_later_backup_cannot_go_quietly(victim: Victim) -> None:
+    (first,) = _ids(victim)
+    _new_backup(victim, "after")
+    victim.attacker.delete(f"b/{first}/manifest")
+    outcome = victim.run("backup", "verify", "before")
+    assert_refused(outcome, "'after' names it as its predecessor")
+
+
+def _flip_recipient_stanza(data: bytes) -> bytes:
+    """Change one character of the first X25519 stanza's share (still canonical base64)."""
+    lines = data.split(b"\n")
+    index = next(i for i, line in enumerate(lines) if line.startswith(b"-> X25519 "))
+    share = bytearray(lines[index][len(b"-> X25519 ") :])
+    share[10] = ord("A") if share[10] != ord("A") else ord("B")
+    lines[index] = b"-> X25519 " + bytes(share)
+    return b"\n".join(lines)
+
+
+@pytest.mark.parametrize("target", ["key", "manifest"])
+def test_a_flipped_recipient_stanza_is_tampering_for_a_keyring_holder(
+    victim: Victim, target: str
+) -> None:
+    (backup_id,) = _ids(victim)
+    name = f"k/{backup_id}" if target == "key" else f"b/{backup_id}/manifest"
+    victim.attacker.write(name, _flip_recipient_stanza(victim.attacker.read(name)))
+    assert_refused(victim.run("backup", "verify", "before"), name)
+
+
+def test_a_malformed_name_claim_is_named(victim: Victim) -> None:
+    (claim,) = victim.attacker.names("n/")
+    (backup_id,) = _ids(victim)
+    victim.attacker.write(claim, json.dumps({"bckup": backup_id}).encode())
+    assert_refused(victim.run("backup", "describe", "before"), claim, "malformed")
+    victim.attacker.write(claim, b"\xff\xfe")
+    assert_refused(victim.run("backup", "get", "before"), claim)
+
+
+def test_a_deleted_name_claim_is_reported(victim: Victim) -> None:
+    (claim,) = victim.attacker.names("n/")
+    victim.attacker.delete(claim)
+    assert_refused(victim.run("backup", "get", "before"), "name claim is gone")
+    assert_refused(victim.verify(), "name claim is gone")
+
+
+def test_another_repository_id_in_the_header_is_not_blamed_on_a_keyslot(victim: Victim) -> None:
+    header = json.loads(victim.attacker.read("repository"))
+    header["repository"] = base64.b32encode(b"\x01" * 16).decode().rstrip("=").lower()
+    victim.attacker.write("repository", json.dumps(header).encode())
+    outcome = victim.run("backup", "get")
+    assert_refused(outcome, "now holds repository")
+    assert "keyslot" not in outcome.err
