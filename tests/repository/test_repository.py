@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,36 @@ def test_a_restore_after_a_rotation_is_of_the_new_epoch(setup: Setup) -> None:
     assert reopened.restore("later").manifest.epoch == 2
     assert reopened.backup("old").manifest.epoch == 1
     assert reopened.audit(None)[0] == []
+
+
+def test_a_backup_deleted_while_being_written_is_not_completed(setup: Setup) -> None:
+    writer = setup.repo.begin_backup("racing")
+    writer.put("archive", [b"half of it"])
+    assert setup.reopen().delete_backup("racing") == []  # the deletion succeeds...
+    with pytest.raises(errors.DeletedWhileWriting, match="racing"):
+        writer.commit({}, {"phase": "Completed"})  # ...so the writer does not
+    assert list(setup.backend.list(f"b/{writer.ref.backup}/")) == []
+    assert [b.name for b in setup.reopen().backups()] == []
+
+
+def test_a_deletion_that_begins_as_the_manifest_lands_wins(setup: Setup) -> None:
+    writer = setup.repo.begin_backup("racing")
+    writer.put("archive", [b"all of it"])
+    deleter = setup.reopen()
+
+    class Racing:
+        """The storage, but a deletion runs right after the manifest is stored."""
+
+        def __getattr__(self, attr: str) -> object:
+            return getattr(setup.backend, attr)
+
+        def put(self, name: str, data: Any) -> None:
+            setup.backend.put(name, data)
+            if name.endswith("/manifest"):
+                deleter.delete_backup("racing")
+
+    writer.backend = Racing()  # type: ignore[assignment]
+    with pytest.raises(errors.DeletedWhileWriting):
+        writer.commit({}, {"phase": "Completed"})
+    assert list(setup.backend.list(f"b/{writer.ref.backup}/")) == []
+    assert [b.name for b in setup.reopen().backups()] == []

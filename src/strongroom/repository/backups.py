@@ -20,6 +20,8 @@ from strongroom.repository import claims, documents, errors, manifests, objects
 from strongroom.storage import base as storage_base
 
 BACKUP_TYPES = ("archive", "log", "results", "resources")
+#: Where deletion records live (format §6.1); see :mod:`.integrity`.
+TOMBSTONES = "d/"
 
 
 def backup_prefix(backup: str) -> str:
@@ -84,6 +86,7 @@ class Writer:
             previous=self.previous,
         )
         ref = dataclasses.replace(self.ref, type="manifest")
+        self._refuse_if_deleted()
         objects.put(
             self.backend,
             self.prefix + "manifest",
@@ -91,8 +94,25 @@ class Writer:
             [self.identity.recipient()],
             [manifest.seal(self.mac_key, self.signer)],
         )
+        self.records.append(objects.Record("manifest", self.prefix + "manifest", 0, ""))
+        self._refuse_if_deleted()  # a deletion that began while the manifest was stored
+        self.records.pop()
         self.committed = True
         return manifest
+
+    def _refuse_if_deleted(self) -> None:
+        """Fail (and remove what this run wrote) when ``backup delete`` has begun on this
+        backup: its tombstone is written before anything is deleted, so a writer that checks
+        after storing its manifest never reports a backup that the deletion then removes."""
+        try:
+            self.backend.stat(TOMBSTONES + self.ref.backup)
+        except base_errors.NotFoundError:
+            return
+        self.abort()
+        raise errors.DeletedWhileWriting(
+            f"{self.kind.lower()} {self.name!r} was deleted ('backup delete') while being "
+            "written: nothing of it is kept"
+        )
 
     def abort(self) -> None:
         """Remove everything written so far, the name claim last; safe to call twice."""

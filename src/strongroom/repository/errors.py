@@ -11,6 +11,7 @@
     ├── RestoreNotFound         (not found)
     ├── NameTaken               (already exists)
     ├── IncompleteBackup        (a claimed name without a manifest: in progress or crashed)
+    ├── DeletedWhileWriting     (the backup was deleted while a run was writing it)
     └── IntegrityViolation      (integrity: an object failed its digest, MAC or binding)
 """
 
@@ -53,6 +54,10 @@ class NameTaken(RepositoryError, errors.AlreadyExistsError):
 
 class IncompleteBackup(RepositoryError):
     pass
+
+
+class DeletedWhileWriting(RepositoryError):
+    """``backup delete`` began while this backup (or a restore of it) was being written."""
 
 
 class IntegrityViolation(RepositoryError, errors.IntegrityError):

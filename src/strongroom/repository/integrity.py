@@ -24,7 +24,7 @@ from strongroom.repository import backups, documents, errors, objects
 from strongroom.storage import base as storage_base
 
 TOMBSTONE_FORMAT = "strongroom.io/tombstone/v1"
-TOMBSTONES = "d/"
+TOMBSTONES = backups.TOMBSTONES
 
 
 @dataclasses.dataclass(frozen=True)
