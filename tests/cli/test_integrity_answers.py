@@ -116,3 +116,22 @@ def test_another_repository_id_in_the_header_is_not_blamed_on_a_keyslot(victim: 
     outcome = victim.run("backup", "get")
     assert_refused(outcome, "now holds repository")
     assert "keyslot" not in outcome.err
+
+
+def test_a_full_state_folder_warns_and_blocks_nothing(
+    victim: Victim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from strongroom.cli import heads
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(heads, "remember", full)  # writing the state file fails
+    made = victim.backup("while-full")
+    assert made.code == ExitCode.OK, made.err
+    assert "No space left on device" in made.err and "warning" in made.err
+    listed = victim.run("backup", "get", "-o", "json")
+    assert listed.code == ExitCode.OK
+    assert {"before", "while-full"} == {b["metadata"]["name"] for b in listed.json()["items"]}

@@ -18,6 +18,8 @@ import pathlib
 import tempfile
 from collections.abc import Mapping
 
+import click
+
 from strongroom import errors
 from strongroom.repository import integrity
 from strongroom.repository import repo as repo_mod
@@ -77,10 +79,23 @@ def remember(repository: str, head: integrity.Head | None) -> None:
 
 
 def check(repo: repo_mod.Repository) -> list[str]:
-    """Audit ``repo`` against what this client remembers; remember the new head when clean."""
+    """Audit ``repo`` against what this client remembers; remember the new head when clean.
+
+    Failing to write the state file (a full or read-only disk) is a warning, not a failure
+    of the command: what happened in the repository happened, and the next run that can
+    write the file remembers the head again.
+    """
     problems, head = repo.audit(remembered(repo.id))
     if not problems:
-        remember(repo.id, head)
+        try:
+            remember(repo.id, head)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            click.echo(
+                f"warning: client state {path()} not updated ({reason}): rollback detection "
+                "resumes once it can be written",
+                err=True,
+            )
     return problems
 
 
