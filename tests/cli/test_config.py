@@ -65,3 +65,53 @@ def test_key_value_flags_round_trip(pairs: dict[str, str]) -> None:
 def test_malformed_key_value_flags_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         location_create.parse_key_values((text,), "--config")
+
+
+def _write(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "word"),
+    [
+        ("kind: Config\ncolour: red\n", 2, "'colour'"),
+        (
+            "kind: Config\nlocations:\n- name: a\n  provider: s3\n  bucket: b\n  buckett: c\n",
+            6,
+            "'buckett'",
+        ),
+        (
+            "locations:\n- name: a\n  provider: s3\n  bucket: b\n"
+            "  keyring: {fingerprint: " + "a" * 32 + ", epoch: 1, salt: x}\n",
+            5,
+            "'salt'",
+        ),
+        (
+            "locations:\n- name: a\n  provider: s3\n  bucket: b\n"
+            "- name: a\n  provider: filesystem\n  bucket: /x\n",
+            5,
+            "defined twice (first on line 2)",
+        ),
+    ],
+    ids=["top-level", "location", "keyring", "duplicate-name"],
+)
+def test_unknown_keys_and_duplicate_names_are_refused_with_the_line(
+    tmp_path: pathlib.Path, text: str, line: int, word: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(config.ConfigFileError) as caught:
+        config.load(path)
+    assert f"line {line}:" in str(caught.value) and word in str(caught.value)
+    assert caught.value.exit_code == ExitCode.INVALID_CONFIG
+    assert path.read_text() == text, "never rewritten"
+
+
+def test_a_fully_populated_location_round_trips(tmp_path: pathlib.Path) -> None:
+    loc = config.Location(
+        "a", "s3", "b", "p", {"region": "r"}, "r" * 26, "PASS_VAR", "f" * 32, 2, "s" * 26, ("k",)
+    )
+    cfg = config.Config(path=tmp_path / "c.yaml").with_location(loc, make_default=True)
+    config.save(cfg)
+    assert config.load(cfg.path).locations == (loc,)

@@ -180,7 +180,53 @@ def load(path: pathlib.Path) -> Config:
         raise ConfigFileError(f"configuration {path} is not valid YAML{where}") from exc
     if raw is None:
         return Config(path=path)
+    _check_keys(path, text)
     return _parse(path, raw)
+
+
+_TOP_KEYS = frozenset({"apiVersion", "kind", "defaultLocation", "locations", "identityFiles"})
+_LOCATION_KEYS = frozenset(
+    {"name", "provider", "bucket", "prefix", "config", "repository", "passphraseEnv"}
+    | {"keyring", "kmsKeys"}
+)
+_KEYRING_KEYS = frozenset({"fingerprint", "epoch", "slot"})
+
+
+def _check_keys(path: pathlib.Path, text: str) -> None:
+    """Refuse unknown keys (a later write would drop them) and duplicate location names,
+    naming the line: the file is the user's, and nothing in it is silently lost."""
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return  # _parse reports the shape
+
+    def unknown(node: yaml.MappingNode, allowed: frozenset[str], where: str) -> None:
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value not in allowed:
+                raise ConfigFileError(
+                    f"configuration {path} line {key.start_mark.line + 1}: unknown key "
+                    f"{key.value!r}{where}"
+                )
+
+    unknown(root, _TOP_KEYS, "")
+    seen: dict[str, int] = {}
+    for key, value in root.value:
+        if key.value != "locations" or not isinstance(value, yaml.SequenceNode):
+            continue
+        for item in value.value:
+            if not isinstance(item, yaml.MappingNode):
+                continue
+            unknown(item, _LOCATION_KEYS, " in a location")
+            for field, inner in item.value:
+                if field.value == "keyring" and isinstance(inner, yaml.MappingNode):
+                    unknown(inner, _KEYRING_KEYS, " in a location's keyring")
+                if field.value == "name" and isinstance(inner, yaml.ScalarNode):
+                    line = inner.start_mark.line + 1
+                    if inner.value in seen:
+                        raise ConfigFileError(
+                            f"configuration {path} line {line}: location {inner.value!r} is "
+                            f"defined twice (first on line {seen[inner.value]})"
+                        )
+                    seen[inner.value] = line
 
 
 def _parse(path: pathlib.Path, raw: object) -> Config:
