@@ -3,7 +3,9 @@
 Each group contributes its resources at the group's preferred version; subresources
 (``pods/log``) are skipped. The catalogue is an immutable snapshot taken on first use and
 replaced by :meth:`Discovery.refresh` (e.g. after creating a CRD). A group whose discovery
-fails (an aggregated API that is down) is left out and named in :attr:`Snapshot.failed_groups`.
+fails (an aggregated API that is down) is left out and named, with the error, in
+:attr:`Snapshot.failures`: its resources are unknown, not absent. A group that answers 404 was
+removed after ``/apis`` listed it (a CRD deleted meanwhile) and is simply not served.
 """
 
 from __future__ import annotations
@@ -70,11 +72,23 @@ def _quote(segment: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class GroupFailure:
+    """A group whose resources could not be discovered, and the one-line reason."""
+
+    group: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Snapshot:
     """What discovery returned at one moment."""
 
     resources: tuple[APIResource, ...]
-    failed_groups: tuple[str, ...] = ()
+    failures: tuple[GroupFailure, ...] = ()
+
+    @property
+    def failed_groups(self) -> tuple[str, ...]:
+        return tuple(f.group for f in self.failures)
 
 
 class Discovery:
@@ -119,24 +133,27 @@ class Discovery:
         targets = [("", core_versions[0], f"/api/{core_versions[0]}")]
         targets += group_targets(self._getter.get_path("/apis"))
         results: list[APIResource] = []
-        failed: list[str] = []
+        failed: list[GroupFailure] = []
         with futures.ThreadPoolExecutor(DISCOVERY_WORKERS) as pool:
-            lists = pool.map(self._group_resources, targets)
-            for (group_name, _, _), listed in zip(targets, lists, strict=True):
-                if listed is None:
-                    failed.append(group_name or "core")
+            for listed in pool.map(self._group_resources, targets):
+                if isinstance(listed, GroupFailure):
+                    failed.append(listed)
                 else:
                     results.extend(listed)
         return Snapshot(tuple(results), tuple(failed))
 
-    def _group_resources(self, target: tuple[str, str, str]) -> list[APIResource] | None:
+    def _group_resources(self, target: tuple[str, str, str]) -> list[APIResource] | GroupFailure:
         group, version, path = target
         try:
             body = self._getter.get_path(path)
-        except (errors.ApiError, errors.ApiUnreachable):
+        except errors.NotFound:
             if not group:
                 raise
-            return None
+            return []  # removed since /apis listed it
+        except (errors.ApiError, errors.ApiUnreachable) as exc:
+            if not group:
+                raise
+            return GroupFailure(group, str(exc))
         return resources_from(group, version, body)
 
 

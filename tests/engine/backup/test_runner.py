@@ -217,19 +217,55 @@ def through_proxy(proxy: FaultProxy) -> client.Client:
     return client.Client(cluster, retry_policy=FAST_RETRY)
 
 
-def test_a_failed_discovery_group_is_a_warning(
-    sandbox: server.Sandbox, repository: repo.Repository
+def _deployment(name: str, namespace: str) -> dict[str, object]:
+    labels = {"app": name}
+    containers = [{"name": "c", "image": "x"}]
+    template = {"metadata": {"labels": labels}, "spec": {"containers": containers}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"selector": {"matchLabels": labels}, "template": template},
+    }
+
+
+def test_a_group_whose_discovery_fails_partially_fails_the_backup_naming_it(
+    shop: client.Client, sandbox: server.Sandbox, repository: repo.Repository
 ) -> None:
+    shop.create("deployments.apps", _deployment("web", "shop"))
     proxy = FaultProxy(sandbox.url).start()
     try:
-        proxy.faults.append(Fault("GET", "/apis/batch/v1", status=503, times=1000))
+        proxy.faults.append(Fault("GET", "/apis/apps/", status=503, times=1000))
+        with through_proxy(proxy) as kube:
+            outcome = backup(kube, repository, "no-apps")
+    finally:
+        proxy.stop()
+    assert (outcome.phase, outcome.warnings, outcome.errors) == ("PartiallyFailed", 0, 1)
+    found = document(repository, "no-apps", "results")
+    [error] = found["errors"]["strongroom"]
+    assert error.startswith("discovery of API group apps failed: ") and "503" in error
+    assert error.endswith("its resources are not in the backup")
+    assert found["warnings"]["strongroom"] == []
+    log = document(repository, "no-apps", "log")
+    assert "level=error" in log and "discovery of API group apps failed" in log
+    status = repository.backup("no-apps").manifest.status
+    assert (status["phase"], status["errors"]) == ("PartiallyFailed", 1)
+    paths = archive_entries(repository, "no-apps")
+    assert "resources/configmaps/namespaces/shop/web.json" in paths, "the rest is backed up"
+    assert not [p for p in paths if ".apps/" in p]
+
+
+def test_a_group_gone_between_two_discovery_requests_is_no_failure(
+    shop: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    proxy = FaultProxy(sandbox.url).start()
+    try:  # a CRD deleted after /apis listed its group: nothing of it is left to back up
+        proxy.faults.append(Fault("GET", "/apis/batch/v1", status=404, times=1000))
         with through_proxy(proxy) as kube:
             outcome = backup(kube, repository, "no-batch")
     finally:
         proxy.stop()
-    assert (outcome.phase, outcome.warnings, outcome.errors) == ("Completed", 1, 0)
-    warnings = document(repository, "no-batch", "results")["warnings"]["strongroom"]
-    assert warnings == ["discovery of API group batch failed; its resources are skipped"]
+    assert (outcome.phase, outcome.warnings, outcome.errors) == ("Completed", 0, 0)
 
 
 def test_namespaces_that_cannot_be_listed_fail_the_backup(

@@ -11,7 +11,9 @@ memory (group-resource, namespace, name per item, for de-duplication and the res
 never bodies: memory does not grow with the size of the objects.
 
 A list or GET that fails is logged as an error (a warning for a related item that no longer
-exists) and the run goes on: the backup ends PartiallyFailed. A failure that makes going on
+exists) and the run goes on: the backup ends PartiallyFailed. So does an API group whose
+discovery failed (an aggregated API that is down): its resources are unknown, so it is an
+error naming the group, not a warning. A failure that makes going on
 pointless (discovery or the namespace list failing, the API server unreachable) ends the
 iteration early and sets :attr:`Collector.failure`: the backup ends Failed.
 """
@@ -101,8 +103,11 @@ class Collector:
 
     def _collect(self) -> Iterator[writer.Item]:
         snapshot = self._kube.discovery.snapshot()
-        for group in snapshot.failed_groups:
-            self._log.warning(f"discovery of API group {group} failed; its resources are skipped")
+        for failed in snapshot.failures:
+            self._log.error(
+                f"discovery of API group {failed.group} failed: {failed.reason}; "
+                "its resources are not in the backup"
+            )
         ordered = filters.ordered(snapshot.resources)
         self._by_gr = {r.group_resource: r for r in snapshot.resources if r.supports("get")}
         rfilter, unknown = filters.ResourceFilter.build(
