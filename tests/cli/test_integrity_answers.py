@@ -135,3 +135,29 @@ def test_a_full_state_folder_warns_and_blocks_nothing(
     listed = victim.run("backup", "get", "-o", "json")
     assert listed.code == ExitCode.OK
     assert {"before", "while-full"} == {b["metadata"]["name"] for b in listed.json()["items"]}
+
+
+def test_restore_delete_frees_the_name_of_a_killed_restore(victim: Victim) -> None:
+    from strongroom import clock
+    from strongroom.crypto.providers import base as provider_base
+    from strongroom.repository import repo
+
+    opened = repo.Repository.open(
+        victim.attacker.store,
+        provider_base.Credentials(identities=(victim.identity,)),
+        clock.SystemClock(),
+    )
+    killed = opened.begin_restore(opened.backup("before"), "move")  # claim taken, then killed
+    killed.put("log", [b"restoring...\n"])
+    again = victim.run("restore", "create", "move", "--from-backup", "before")
+    assert again.code == ExitCode.ALREADY_EXISTS, again.err
+    assert victim.run("restore", "delete", "move").code == ExitCode.USAGE  # needs --confirm
+    deleted = victim.run("restore", "delete", "move", "--confirm")
+    assert deleted.code == ExitCode.OK, deleted.err
+    assert victim.attacker.names(f"b/{killed.ref.backup}/r/") == []
+    redone = victim.run("restore", "create", "move", "--from-backup", "before")
+    assert redone.code == ExitCode.OK, redone.err
+    assert victim.run("restore", "delete", "move", "--confirm").code == ExitCode.OK
+    gone = victim.run("restore", "get", "move")
+    assert gone.code == ExitCode.NOT_FOUND
+    assert victim.verify().code == ExitCode.OK

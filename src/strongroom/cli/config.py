@@ -208,25 +208,34 @@ def _check_keys(path: pathlib.Path, text: str) -> None:
                 )
 
     unknown(root, _TOP_KEYS, "")
+    items = [
+        item
+        for key, value in root.value
+        if key.value == "locations" and isinstance(value, yaml.SequenceNode)
+        for item in value.value
+        if isinstance(item, yaml.MappingNode)
+    ]
+    for item in items:
+        unknown(item, _LOCATION_KEYS, " in a location")
+        for field, inner in item.value:
+            if field.value == "keyring" and isinstance(inner, yaml.MappingNode):
+                unknown(inner, _KEYRING_KEYS, " in a location's keyring")
+    _check_names(path, items)
+
+
+def _check_names(path: pathlib.Path, items: list[yaml.MappingNode]) -> None:
     seen: dict[str, int] = {}
-    for key, value in root.value:
-        if key.value != "locations" or not isinstance(value, yaml.SequenceNode):
-            continue
-        for item in value.value:
-            if not isinstance(item, yaml.MappingNode):
+    for item in items:
+        for field, inner in item.value:
+            if field.value != "name" or not isinstance(inner, yaml.ScalarNode):
                 continue
-            unknown(item, _LOCATION_KEYS, " in a location")
-            for field, inner in item.value:
-                if field.value == "keyring" and isinstance(inner, yaml.MappingNode):
-                    unknown(inner, _KEYRING_KEYS, " in a location's keyring")
-                if field.value == "name" and isinstance(inner, yaml.ScalarNode):
-                    line = inner.start_mark.line + 1
-                    if inner.value in seen:
-                        raise ConfigFileError(
-                            f"configuration {path} line {line}: location {inner.value!r} is "
-                            f"defined twice (first on line {seen[inner.value]})"
-                        )
-                    seen[inner.value] = line
+            line = inner.start_mark.line + 1
+            if inner.value in seen:
+                raise ConfigFileError(
+                    f"configuration {path} line {line}: location {inner.value!r} is defined "
+                    f"twice (first on line {seen[inner.value]})"
+                )
+            seen[inner.value] = line
 
 
 def _parse(path: pathlib.Path, raw: object) -> Config:

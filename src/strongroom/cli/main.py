@@ -40,6 +40,7 @@ from strongroom.cli import (
     location_upgrade,
     location_verify,
     restore_create,
+    restore_delete,
     restore_describe,
     restore_get,
     restore_logs,
@@ -159,6 +160,7 @@ _group(
     restore_get.get,
     restore_describe.describe,
     restore_logs.logs,
+    restore_delete.delete,
 )
 _group(
     "key",

@@ -578,6 +578,25 @@ class Repository:
                 self._backend.delete(restore_claim)
         return failed
 
+    def delete_restore(self, name: str) -> list[str]:
+        """Delete the stored outputs of restore ``name`` (also an incomplete one, left by a
+        killed run) and free its name; the names that could not be deleted. The manifest
+        goes first, so the restore disappears whole; the claims go last."""
+        _, ids = self._find_claim("restore", name)
+        prefix = stored.restore_prefix(ids["backup"], ids["restore"])
+        names = sorted(
+            (info.name for info in self._backend.list(prefix)),
+            key=lambda n: not n.endswith("/manifest"),
+        )
+        failed = []
+        for object_name in [*names, *self._claims("restore", name)]:
+            try:
+                self._backend.delete(object_name)
+            except base_errors.StrongroomError:
+                failed.append(object_name)
+        self._loaded.pop((ids["backup"], ids["restore"]), None)
+        return failed
+
     def _tombstones(self) -> dict[str, str]:
         return integrity.read_tombstones(
             self._backend,
