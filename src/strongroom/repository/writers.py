@@ -27,7 +27,8 @@ from typing import Any
 from strongroom import clock
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys, signing
-from strongroom.repository import backups, claims, documents, errors, objects
+from strongroom.repository import backups, claims, documents, errors, objects, seals
+from strongroom.repository import header as header_mod
 
 RECORD_FORMAT = "strongroom.io/writer/v2"
 RECORD_FORMAT_V1 = "strongroom.io/writer/v1"
@@ -169,9 +170,7 @@ class WriterRepository:
     @classmethod
     def open(cls, backend: Any, credential: Credential, now: clock.Clock) -> WriterRepository:
         """Writing access to the repository at ``backend`` that ``credential`` was made for."""
-        from strongroom.repository import repo  # the header reader; repo imports this module
-
-        header = repo.read_header(backend)
+        header = header_mod.read_header(backend)
         if header is None:
             raise errors.NoRepository(f"no Strongroom repository at {backend.location}")
         if header.repository != credential.repository:
@@ -208,8 +207,6 @@ def _refuse_closed_epoch(backend: Any, credential: Credential) -> None:
     (format §4.5) means the repository key was rotated after the credential was issued.
     A seal is not authenticated here (a writer holds no keyring); a planted one only makes
     this writer stop, which an attacker with the bucket can do anyway."""
-    from strongroom.repository import seals  # seals imports this layer's documents only
-
     for info in backend.list(seals.PREFIX):
         doc: object = None
         with contextlib.suppress(base_errors.StrongroomError, ValueError):
