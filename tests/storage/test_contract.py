@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import pathlib
 
 import pytest
 
@@ -182,3 +183,43 @@ def test_probe_accepts_a_usable_location(backend: base.Backend) -> None:
     backend.probe()
     backend.put("x", b"")
     backend.probe()
+
+
+def test_list_and_stat_say_when_an_object_was_written(backend: base.Backend) -> None:
+    import time
+
+    before = time.time()
+    backend.put("dated", b"x")
+    (listed,) = list(backend.list("dated"))
+    for modified in (listed.modified, backend.stat("dated").modified):
+        assert modified is not None and before - 5 <= modified <= time.time() + 5
+
+
+def test_purge_removes_a_folder_and_nothing_else(backend: base.Backend) -> None:
+    for name in ("b/one/archive", "b/one/r/x/log", "b/two/archive", "keep"):
+        backend.put(name, b"data")
+    backend.purge("b/one/")
+    assert [i.name for i in backend.list("")] == ["b/two/archive", "keep"]
+    backend.purge("b/one/")  # idempotent
+    backend.purge("b/absent/")
+    assert [i.name for i in backend.list("")] == ["b/two/archive", "keep"]
+
+
+def test_purge_removes_what_list_does_not_show(
+    backend: base.Backend, request: pytest.FixtureRequest, tmp_path: pathlib.Path
+) -> None:
+    backend.put("b/one/archive", b"data")
+    if request.node.callspec.params["backend"] == "filesystem":
+        hidden = tmp_path / "store" / "b" / "one" / ".tmp-interrupted"
+        hidden.write_bytes(b"half a put")
+        backend.purge("b/one/")
+        assert not (tmp_path / "store" / "b" / "one").exists()
+        return
+    client = request.getfixturevalue("seaweedfs").client()
+    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+    key = f"{prefix}/b/one/big"
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+    client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p")
+    backend.purge("b/one/")
+    left = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
+    assert left == [] and list(backend.list("b/")) == []

@@ -29,10 +29,12 @@ Data = bytes | Readable
 
 @dataclasses.dataclass(frozen=True)
 class ObjectInfo:
-    """One stored object: its name (relative to the backend's root) and its size in bytes."""
+    """One stored object: its name (relative to the backend's root), its size in bytes, and
+    when it was last written (POSIX seconds) where the backend knows it."""
 
     name: str
     size: int
+    modified: float | None = dataclasses.field(default=None, compare=False)
 
 
 class Backend(typing.Protocol):
@@ -82,6 +84,14 @@ class Backend(typing.Protocol):
 
     def delete(self, name: str) -> None:
         """Remove ``name``. Idempotent: deleting a missing object succeeds silently."""
+        ...
+
+    def purge(self, prefix: str) -> None:
+        """Remove every object under ``prefix`` (which ends in ``/``) and whatever the backend
+        keeps there that :meth:`list` does not show: the temporary files of interrupted puts
+        (filesystem) or incomplete multipart uploads (S3). Idempotent. For what a crashed
+        writer leaves behind; it does not wait for writers still running under ``prefix``.
+        """
         ...
 
     def probe(self) -> None:

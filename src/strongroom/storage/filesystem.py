@@ -137,7 +137,7 @@ class FilesystemBackend:
                 raise errors.ObjectNotFound(f"object {name} not found in {self._root}") from exc
         if not stat.S_ISREG(info.st_mode):
             raise errors.ObjectNotFound(f"object {name} not found in {self._root}")
-        return base.ObjectInfo(name, info.st_size)
+        return base.ObjectInfo(name, info.st_size, info.st_mtime)
 
     def list(self, prefix: str = "", *, after: str = "") -> abc.Iterator[base.ObjectInfo]:
         names.check_prefix(prefix)
@@ -165,7 +165,8 @@ class FilesystemBackend:
                 if _may_hold(key, prefix, after):
                     yield from self._walk(key[:-1], prefix, after)
             elif _matches(key, prefix, after) and entry.is_file(follow_symlinks=False):
-                yield base.ObjectInfo(key, entry.stat(follow_symlinks=False).st_size)
+                info = entry.stat(follow_symlinks=False)
+                yield base.ObjectInfo(key, info.st_size, info.st_mtime)
 
     def delete(self, name: str) -> None:
         path = self._path(name)
@@ -174,6 +175,27 @@ class FilesystemBackend:
                 path.unlink()
             except (FileNotFoundError, NotADirectoryError):
                 return
+
+    def purge(self, prefix: str) -> None:
+        """Delete the folder ``prefix`` names with everything in it, hidden temporary files of
+        interrupted puts included; then its parent folder if that is left empty."""
+        names.check_prefix(prefix)
+        if not prefix.endswith(names.SEPARATOR):
+            raise errors.InvalidName(f"purge needs a folder prefix ending in '/': {prefix!r}")
+        folder = self._root / prefix.rstrip(names.SEPARATOR)
+        with _translating(f"cannot purge {prefix!r} in folder {self._root}"):
+            if not folder.is_dir() or folder.is_symlink():
+                return
+            for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if path.is_dir() and not path.is_symlink():
+                    path.rmdir()
+                else:
+                    path.unlink()
+            folder.rmdir()
+            if folder.parent != self._root:
+                with contextlib.suppress(OSError):
+                    folder.parent.rmdir()  # only when left empty
+            _fsync_dir(folder.parent if folder.parent.exists() else self._root)
 
     def probe(self) -> None:
         """Check that the folder exists or can be created, and that it can be written.

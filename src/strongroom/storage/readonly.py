@@ -40,5 +40,8 @@ class ReadOnlyBackend:
     def delete(self, name: str) -> None:
         raise self._refuse("delete", name)
 
+    def purge(self, prefix: str) -> None:
+        raise self._refuse("purge", prefix)
+
     def probe(self) -> None:
         self.inner.probe()

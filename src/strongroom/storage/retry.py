@@ -129,6 +129,9 @@ class RetryingBackend:
     def delete(self, name: str) -> None:
         return self._call(lambda: self.inner.delete(name))
 
+    def purge(self, prefix: str) -> None:
+        return self._call(lambda: self.inner.purge(prefix))
+
     def probe(self) -> None:
         self.inner.probe()
 

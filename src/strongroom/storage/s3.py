@@ -280,7 +280,10 @@ class S3Backend:
         key = self._key(name)
         with self._translating(f"stat {name}"):
             answer = self._client.head_object(Bucket=self.settings.bucket, Key=key)
-        return base.ObjectInfo(name, int(answer["ContentLength"]))
+        modified = answer.get("LastModified")
+        return base.ObjectInfo(
+            name, int(answer["ContentLength"]), modified.timestamp() if modified else None
+        )
 
     def list(self, prefix: str = "", *, after: str = "") -> abc.Iterator[base.ObjectInfo]:
         names.check_prefix(prefix)
@@ -299,7 +302,10 @@ class S3Backend:
                 for entry in page.get("Contents", []):
                     name = entry["Key"][len(self._root) :]
                     if name > after and names.is_valid(name):
-                        yield base.ObjectInfo(name, int(entry["Size"]))
+                        modified = entry.get("LastModified")
+                        yield base.ObjectInfo(
+                            name, int(entry["Size"]), modified.timestamp() if modified else None
+                        )
 
     def delete(self, name: str) -> None:
         """Remove ``name``; in a versioned bucket (object lock) every version of it too, so a
@@ -320,6 +326,24 @@ class S3Backend:
                         self._client.delete_object(
                             Bucket=bucket, Key=key, VersionId=entry["VersionId"]
                         )
+
+    def purge(self, prefix: str) -> None:
+        """Delete every object under ``prefix`` (every version, as :meth:`delete` does), then
+        abort the multipart uploads a crashed put left there (their parts are billed but
+        never listed)."""
+        names.check_prefix(prefix)
+        for info in list(self.list(prefix)):
+            self.delete(info.name)
+        bucket = self.settings.bucket
+        with self._translating(f"purge {prefix!r}"):
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=bucket, Prefix=self._root + prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    self._client.abort_multipart_upload(
+                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
 
     def _versioned(self) -> bool:
         if self._versioning is None:
