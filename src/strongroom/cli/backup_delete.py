@@ -1,4 +1,9 @@
-"""``strongroom backup delete``: crypto-shred a backup, then delete what storage allows."""
+"""``strongroom backup delete``: crypto-shred a backup, then delete what storage allows.
+
+``--expired`` deletes every backup past its expiration (start + ttl), the job Velero's garbage
+collector does; in the direct mode it runs when asked (a server runs it on a schedule). Each
+goes the way of ``backup delete NAME``: its tombstone first, then its key, then the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,25 @@ import sys
 
 import click
 
-from strongroom import errors
-from strongroom.cli import session
+from strongroom import clock, errors
+from strongroom.cli import heads, session
+from strongroom.engine.backup import expiry
+from strongroom.repository import errors as repo_errors
+from strongroom.repository import repo as repo_mod
 
 
 class PartiallyDeleted(errors.StrongroomError):
     exit_code = errors.ExitCode.PARTIALLY_FAILED
 
 
-@click.command()
-@click.argument("name")
-@click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--storage-location", default=None, help="Location to use (default: the default).")
-def delete(name: str, confirm: bool, storage_location: str | None) -> None:
-    """Delete backup NAME: its key first, so it is unreadable even where data stays."""
-    if not confirm:
-        if not sys.stdin.isatty():
-            raise errors.UsageError("deleting a backup cannot be undone: add --confirm")
-        click.confirm(f"Delete backup {name} for good?", abort=True)
-    _, repo = session.open_repository(storage_location)
+class NotShredded(errors.PermissionDeniedError):
+    pass
+
+
+def _shred(repo: repo_mod.Repository, name: str) -> None:
     failed = repo.delete_backup(name)
     if any(f.startswith("k/") for f in failed):
-        raise errors.PermissionDeniedError(
+        raise NotShredded(
             f"backup {name}: its key could not be deleted, so it is NOT shredded "
             "(keep k/ out of object lock and give the deleting identity delete rights)"
         )
@@ -36,4 +38,53 @@ def delete(name: str, confirm: bool, storage_location: str | None) -> None:
             f"backup {name} is shredded (its key is gone) but {len(failed)} objects could not "
             f"be deleted, e.g. {failed[0]}"
         )
+
+
+def _delete_expired(repo: repo_mod.Repository, confirm: bool) -> None:
+    heads.require_clean(repo)
+    due = expiry.expired(repo.backups(), clock.SystemClock().now())
+    if not due:
+        click.echo("No backups have expired.")
+        return
+    if not confirm:
+        names = ", ".join(e.name for e in due)
+        click.confirm(f"Delete {len(due)} expired backups ({names}) for good?", abort=True)
+    problems: list[NotShredded | PartiallyDeleted] = []
+    for each in due:
+        try:
+            _shred(repo, each.name)
+        except repo_errors.BackupNotFound:
+            continue  # deleted by someone else since the listing
+        except (NotShredded, PartiallyDeleted) as exc:
+            problems.append(exc)
+            continue
+        click.echo(f"Backup {each.name} deleted (expired {clock.rfc3339(each.expiration)}).")
+    if problems:
+        worst = next((p for p in problems if isinstance(p, NotShredded)), problems[0])
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise type(worst)(f"{worst}{more}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--expired", is_flag=True, help="Delete every backup past its expiration.")
+@click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--storage-location", default=None, help="Location to use (default: the default).")
+def delete(name: str | None, expired: bool, confirm: bool, storage_location: str | None) -> None:
+    """Delete backup NAME, or with --expired every backup past its expiration (start + ttl):
+    each one's key first, so it is unreadable even where data stays."""
+    if name is not None and expired:
+        raise errors.UsageError("give a backup NAME or --expired, not both")
+    if name is None and not expired:
+        raise errors.UsageError("missing backup NAME (or --expired)")
+    if not confirm and not sys.stdin.isatty():
+        raise errors.UsageError("deleting a backup cannot be undone: add --confirm")
+    if name is None:
+        _, repo = session.open_repository(storage_location)
+        _delete_expired(repo, confirm)
+        return
+    if not confirm:
+        click.confirm(f"Delete backup {name} for good?", abort=True)
+    _, repo = session.open_repository(storage_location)
+    _shred(repo, name)
     click.echo(f"Backup {name} deleted.")

@@ -10,6 +10,7 @@ from typing import Any
 from strongroom import clock
 from strongroom.archive import compress
 from strongroom.cli import config, output
+from strongroom.engine.backup import expiry
 from strongroom.repository import backups
 
 BACKUP_COLUMNS = (
@@ -53,15 +54,22 @@ def document(item: backups.Backup, location: str) -> dict[str, Any]:
     }
 
 
-def age(text: str, now: datetime.datetime) -> str:
-    """``2d``, ``5h``, ``12m``: how far ``text`` is from now, as kubectl shows ages."""
-    if not text:
-        return "n/a"
-    seconds = abs((clock.parse_rfc3339(text) - now).total_seconds())
+def _span(seconds: float) -> str:
+    """``2d``, ``5h``, ``12m``, ``30s``: a duration as kubectl shows ages."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s"
+
+
+def expires(spec: dict[str, Any], status: dict[str, Any], now: datetime.datetime) -> str:
+    """The EXPIRES column: the time left (``29d``), ``expired`` once past, ``n/a`` unknown."""
+    when = expiry.expiration(spec, status)
+    if when is None:
+        return "n/a"
+    if expiry.has_expired(when, now):
+        return "expired"
+    return _span((when - now).total_seconds())
 
 
 def label_selector_text(selector: Any) -> str:
@@ -100,14 +108,13 @@ def _count(status: dict[str, Any], key: str) -> str:
 
 def backup_row(item: backups.Backup, location: str, now: datetime.datetime) -> tuple[str, ...]:
     s, status = item.manifest.spec, item.manifest.status
-    expires = status.get("expiration", "")
     return (
         item.name,
         str(status.get("phase", "")),
         _count(status, "errors"),
         _count(status, "warnings"),
         str(status.get("startTimestamp", "")),
-        age(expires, now) if expires else "n/a",
+        expires(s, status, now),
         location,
         selector(s),
         writer(item),
