@@ -174,3 +174,35 @@ def test_a_deletion_that_begins_as_the_manifest_lands_wins(setup: Setup) -> None
         writer.commit({}, {"phase": "Completed"})
     assert list(setup.backend.list(f"b/{writer.ref.backup}/")) == []
     assert [b.name for b in setup.reopen().backups()] == []
+
+
+def test_an_object_linked_just_before_a_failure_is_removed_by_abort(setup: Setup) -> None:
+    from strongroom.storage import errors as storage_errors
+
+    writer = setup.repo.begin_backup("unlucky")
+
+    class FsyncFails:
+        """Links the object, then fails as a directory fsync can."""
+
+        def __getattr__(self, attr: str) -> object:
+            return getattr(setup.backend, attr)
+
+        def put(self, name: str, data: Any) -> None:
+            setup.backend.put(name, data)
+            raise storage_errors.StorageError(f"cannot put {name}: Input/output error")
+
+    writer.backend = FsyncFails()  # type: ignore[assignment]
+    with pytest.raises(storage_errors.StorageError):
+        writer.put("archive", [b"stored, then the fsync failed"])
+    writer.abort()
+    assert list(setup.backend.list(f"b/{writer.ref.backup}/")) == []
+    assert list(setup.backend.list("n/")) == [] and list(setup.backend.list("k/")) == []
+
+
+def test_backup_delete_removes_the_debris_list_does_not_show(setup: Setup) -> None:
+    writer = setup.repo.begin_backup("killed")
+    writer.put("archive", [b"some"])
+    folder = setup.folder / "b" / writer.ref.backup
+    (folder / ".tmp-killed-mid-put").write_bytes(b"half of the log")  # the process died here
+    assert setup.repo.delete_backup("killed") == []
+    assert not folder.exists()

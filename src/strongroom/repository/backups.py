@@ -52,6 +52,9 @@ class Writer:
     previous: dict[str, str] | None = None
     signer: manifests.Signer | None = None
     records: list[objects.Record] = dataclasses.field(default_factory=list)
+    #: Names being stored right now: recorded before the put, so that an object linked just
+    #: before a failure (an fsync, a lost answer) is still removed by :meth:`abort`.
+    pending: list[str] = dataclasses.field(default_factory=list)
     committed: bool = False
 
     @property
@@ -65,9 +68,11 @@ class Writer:
         if any(r.type == type_ for r in self.records):
             raise ValueError(f"object type {type_!r} already written")
         ref = dataclasses.replace(self.ref, type=type_)
+        self.pending.append(self.prefix + type_)
         record = objects.put(
             self.backend, self.prefix + type_, ref, [self.identity.recipient()], plaintext
         )
+        self.pending.remove(record.name)
         self.records.append(record)
         return record
 
@@ -118,12 +123,15 @@ class Writer:
         """Remove everything written so far, the name claim last; safe to call twice."""
         if self.committed:
             return
-        for record in reversed(self.records):
+        for name in [*self.pending, *(r.name for r in reversed(self.records))]:
             with contextlib.suppress(base_errors.StrongroomError):
-                self.backend.delete(record.name)
+                self.backend.delete(name)
+        with contextlib.suppress(base_errors.StrongroomError):
+            self.backend.purge(self.prefix)  # debris of an interrupted put
         with contextlib.suppress(base_errors.StrongroomError):
             self.backend.delete(self.claim)
         self.records.clear()
+        self.pending.clear()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,6 +324,7 @@ def new_writer(
     writer = Writer(backend, ref, kind, name, identity, claim, mac_key, previous, signer=signer)
     if key_recipients is not None:
         key_ref = dataclasses.replace(ref, type="key")
+        writer.pending.append(key_name(ref.backup))
         try:
             record = objects.put(
                 backend,
@@ -327,6 +336,7 @@ def new_writer(
         except BaseException:
             writer.abort()
             raise
+        writer.pending.remove(record.name)
         writer.records.append(record)
     return writer
 
@@ -342,7 +352,15 @@ def delete(backend: storage_base.Backend, backup_id: str, claim: str | None) -> 
         key=lambda n: n.endswith("/manifest"),
     )
     failed: list[str] = []
-    for name in [key_name(backup_id), *rest, *([claim] if claim else [])]:
+    for name in [key_name(backup_id), *rest]:
+        try:
+            backend.delete(name)
+        except base_errors.StrongroomError:
+            failed.append(name)
+    if not failed:  # what list does not show: temporary files, unfinished uploads
+        with contextlib.suppress(base_errors.StrongroomError):
+            backend.purge(backup_prefix(backup_id))
+    for name in [claim] if claim else []:
         try:
             backend.delete(name)
         except base_errors.StrongroomError:
