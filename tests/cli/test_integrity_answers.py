@@ -161,3 +161,52 @@ def test_restore_delete_frees_the_name_of_a_killed_restore(victim: Victim) -> No
     gone = victim.run("restore", "get", "move")
     assert gone.code == ExitCode.NOT_FOUND
     assert victim.verify().code == ExitCode.OK
+
+
+def test_debris_of_killed_runs_is_shown_and_removed(victim: Victim) -> None:
+    import os
+    import time
+
+    from strongroom import clock
+    from strongroom.crypto.providers import base as provider_base
+    from strongroom.repository import repo
+
+    opened = repo.Repository.open(
+        victim.attacker.store,
+        provider_base.Credentials(identities=(victim.identity,)),
+        clock.SystemClock(),
+    )
+    killed = opened.begin_backup("killed")  # claim and key object stored, then the run died
+    killed.put("archive", [b"half"])
+    running = opened.begin_backup("running")  # a run still going: its objects are fresh
+    restore = opened.begin_restore(opened.backup("before"), "killed-restore")
+    restore.put("log", [b"restoring\n"])
+    folder = pathlib.Path(victim.attacker.store.location)
+    hidden = folder / "b" / killed.ref.backup / ".tmp-interrupted-put"
+    hidden.write_bytes(b"half an object")
+    old = time.time() - 7200
+    for path in [*(folder / "b" / killed.ref.backup).iterdir(), folder / "k" / killed.ref.backup,
+                 *(folder / "b").glob(f"*/r/{restore.ref.restore}/*")]:  # fmt: skip
+        os.utime(path, (old, old))
+
+    listed = victim.run("backup", "get")
+    assert listed.code == ExitCode.OK, listed.err
+    assert f"incomplete backup {killed.ref.backup}" in listed.err and "2h old" in listed.err
+    assert f"incomplete backup {running.ref.backup}" in listed.err
+    assert f"incomplete restore {restore.ref.restore}" in listed.err
+    assert "backup delete --incomplete" in listed.err
+    described = victim.run("location", "describe", "loc", "-o", "json").json()
+    assert len(described["status"]["incomplete"]) == 3
+    assert victim.verify().code == ExitCode.OK, "debris is not tampering"
+
+    removed = victim.run("backup", "delete", "--incomplete", "--confirm")
+    assert removed.code == ExitCode.OK, removed.err
+    assert killed.ref.backup in removed.out and restore.ref.restore in removed.out
+    assert running.ref.backup not in removed.out, "younger than an hour: may still run"
+    assert not (folder / "b" / killed.ref.backup).exists()
+    assert not (folder / "k" / killed.ref.backup).exists()
+    again = victim.backup("killed")  # the name is free again
+    assert again.code == ExitCode.OK, again.err
+    assert victim.run("restore", "create", "killed-restore", "--from-backup", "before").code == 0
+    left = victim.run("backup", "get").err
+    assert killed.ref.backup not in left and running.ref.backup in left

@@ -8,12 +8,13 @@ goes the way of ``backup delete NAME``: its tombstone first, then its key, then 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
 from strongroom import clock, errors
 from strongroom.cli import heads, session
-from strongroom.engine.backup import expiry
+from strongroom.engine.backup import durations, expiry
 from strongroom.repository import errors as repo_errors
 from strongroom.repository import repo as repo_mod
 
@@ -65,20 +66,57 @@ def _delete_expired(repo: repo_mod.Repository, confirm: bool) -> None:
         raise type(worst)(f"{worst}{more}")
 
 
+def _delete_incomplete(repo: repo_mod.Repository, older_than: float, confirm: bool) -> None:
+    now = time.time()
+    ages = [i.age(now) for i in repo.incomplete()]
+    due = [age for age in ages if age is None or age >= older_than]
+    if not due:
+        click.echo("No incomplete backups or restores old enough to remove.")
+        return
+    if not confirm:
+        click.confirm(f"Remove {len(due)} incomplete backups and restores?", abort=True)
+    for item in repo.remove_incomplete(older_than, now):
+        click.echo(f"Incomplete {item.kind} {item.id} removed ({item.objects} objects).")
+
+
 @click.command()
 @click.argument("name", required=False)
 @click.option("--expired", is_flag=True, help="Delete every backup past its expiration.")
+@click.option(
+    "--incomplete",
+    is_flag=True,
+    help="Remove backups and restores that never completed (debris of killed runs).",
+)
+@click.option(
+    "--older-than",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="With --incomplete: only those whose newest object is this old (younger ones may "
+    "still be running).",
+)
 @click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--storage-location", default=None, help="Location to use (default: the default).")
-def delete(name: str | None, expired: bool, confirm: bool, storage_location: str | None) -> None:
+def delete(
+    name: str | None,
+    expired: bool,
+    incomplete: bool,
+    older_than: str,
+    confirm: bool,
+    storage_location: str | None,
+) -> None:
     """Delete backup NAME, or with --expired every backup past its expiration (start + ttl):
-    each one's key first, so it is unreadable even where data stays."""
-    if name is not None and expired:
-        raise errors.UsageError("give a backup NAME or --expired, not both")
-    if name is None and not expired:
-        raise errors.UsageError("missing backup NAME (or --expired)")
+    each one's key first, so it is unreadable even where data stays. --incomplete removes
+    what killed runs left (see 'backup get')."""
+    if sum((name is not None, expired, incomplete)) != 1:
+        raise errors.UsageError("give one of: a backup NAME, --expired, --incomplete")
     if not confirm and not sys.stdin.isatty():
         raise errors.UsageError("deleting a backup cannot be undone: add --confirm")
+    if incomplete:
+        threshold = durations.parse(older_than, "--older-than").total_seconds()
+        _, repo = session.open_repository(storage_location)
+        _delete_incomplete(repo, threshold, confirm)
+        return
     if name is None:
         _, repo = session.open_repository(storage_location)
         _delete_expired(repo, confirm)

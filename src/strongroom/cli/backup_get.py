@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
-from strongroom.cli import backup_view, context, heads, session
+from strongroom.cli import backup_view, context, debris_view, heads, session
 
 
 @click.command()
@@ -17,3 +19,5 @@ def get(names: tuple[str, ...], storage_location: str | None) -> None:
     found = [repo.backup(n) for n in names] if names else repo.backups()
     backup_view.emit(found, loc.name, as_list=len(names) != 1)
     heads.require_clean(repo)
+    if not names:
+        debris_view.warn(repo.incomplete(), time.time())

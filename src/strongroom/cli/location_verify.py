@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from strongroom import errors
-from strongroom.cli import heads, session
+from strongroom.cli import debris_view, heads, session
 
 
 class VerifyFailed(errors.IntegrityError):
@@ -30,6 +32,7 @@ def verify(name: str | None) -> None:
             problems.append(f"{item.manifest.kind.lower()} {item.name!r}: {exc}")
     for problem in problems:
         click.echo(f"violation: {problem}", err=True)
+    debris_view.warn(repo.incomplete(), time.time())
     if problems:
         raise VerifyFailed(f"location {loc.name}: {len(problems)} integrity violations")
     click.echo(f"Location {loc.name} verified: {count} backups and restores, all authentic.")

@@ -19,6 +19,7 @@ from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
 from strongroom.repository import (
     claims,
+    debris,
     documents,
     errors,
     integrity,
@@ -542,6 +543,23 @@ class Repository:
                 failed.append(object_name)
         self._loaded.pop((ids["backup"], ids["restore"]), None)
         return failed
+
+    def incomplete(self) -> list[debris.Incomplete]:
+        """Backups and restores that never got a manifest: in progress, or left by a crash."""
+        return debris.find(self._backend)
+
+    def remove_incomplete(self, older_than: float, now: float) -> list[debris.Incomplete]:
+        """Delete every incomplete backup and restore whose newest object is at least
+        ``older_than`` seconds old (younger ones may be runs in progress), with the name
+        claims pointing to them; what was removed."""
+        owners = debris.claims_of(self._backend)
+        removed = []
+        for item in debris.find(self._backend):
+            age = item.age(now)
+            if age is None or age >= older_than:
+                debris.remove(self._backend, item, owners.get((item.backup, item.restore), []))
+                removed.append(item)
+        return removed
 
     def _tombstones(self) -> dict[str, str]:
         return integrity.read_tombstones(
