@@ -166,8 +166,9 @@ def test_on_a_terminal_it_asks_first_naming_them(
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["backup", "delete", "--confirm"], "missing backup NAME"),
-        (["backup", "delete", "one", "--expired", "--confirm"], "not both"),
+        (["backup", "delete", "--confirm"], "give one of: a backup NAME, --expired"),
+        (["backup", "delete", "one", "--expired", "--confirm"], "give one of"),
+        (["backup", "delete", "--expired", "--incomplete", "--confirm"], "give one of"),
     ],
 )
 def test_a_name_or_expired_exactly(env: Env, args: list[str], needle: str) -> None:

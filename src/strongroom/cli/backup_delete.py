@@ -13,7 +13,7 @@ import time
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import heads, session
+from strongroom.cli import heads, locate
 from strongroom.engine.backup import durations, expiry
 from strongroom.repository import errors as repo_errors
 from strongroom.repository import repo as repo_mod
@@ -96,7 +96,12 @@ def _delete_incomplete(repo: repo_mod.Repository, older_than: float, confirm: bo
     "still be running).",
 )
 @click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--storage-location", default=None, help="Location to use (default: the default).")
+@click.option(
+    "--storage-location",
+    default=None,
+    help="Location to use (default: the one holding NAME; every one with --expired and "
+    "--incomplete).",
+)
 def delete(
     name: str | None,
     expired: bool,
@@ -114,15 +119,21 @@ def delete(
         raise errors.UsageError("deleting a backup cannot be undone: add --confirm")
     if incomplete:
         threshold = durations.parse(older_than, "--older-than").total_seconds()
-        _, repo = session.open_repository(storage_location)
-        _delete_incomplete(repo, threshold, confirm)
+        opened = list(locate.each(storage_location))
+        for loc, repo in opened:
+            if len(opened) > 1:
+                click.echo(f"Location {loc.name}:")
+            _delete_incomplete(repo, threshold, confirm)
         return
     if name is None:
-        _, repo = session.open_repository(storage_location)
-        _delete_expired(repo, confirm)
+        opened = list(locate.each(storage_location))
+        for loc, repo in opened:
+            if len(opened) > 1:
+                click.echo(f"Location {loc.name}:")
+            _delete_expired(repo, confirm)
         return
+    _, repo = locate.claimed("backup", name, storage_location)
     if not confirm:
         click.confirm(f"Delete backup {name} for good?", abort=True)
-    _, repo = session.open_repository(storage_location)
     _shred(repo, name)
     click.echo(f"Backup {name} deleted.")

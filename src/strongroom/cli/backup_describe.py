@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from strongroom.cli import backup_view, context, output, session
+from strongroom.cli import backup_view, context, locate, output
 
 
 def _list(values: Any, default: str = "*") -> str:
@@ -29,13 +29,14 @@ def results_lines(results: Any) -> list[tuple[str, str]]:
 @click.command()
 @click.argument("name")
 @click.option("--details", is_flag=True, help="Also list every resource in the backup.")
-@click.option("--storage-location", default=None, help="Location to read (default: the default).")
+@click.option(
+    "--storage-location", default=None, help="Location to read (default: every location)."
+)
 @context.output_option
 def describe(name: str, details: bool, storage_location: str | None) -> None:
     """Show backup NAME: its spec, status, warnings and errors."""
     settings = context.settings()
-    loc, repo = session.open_repository(storage_location)
-    backup = repo.backup(name)
+    (loc, _), backup = locate.find("backup", name, storage_location)
     if settings.output is not context.OutputFormat.TABLE:
         backup_view.emit([backup], loc.name, as_list=False)
         return

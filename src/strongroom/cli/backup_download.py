@@ -8,7 +8,7 @@ import pathlib
 import click
 
 from strongroom import errors
-from strongroom.cli import session
+from strongroom.cli import locate
 
 
 @click.command()
@@ -20,15 +20,16 @@ from strongroom.cli import session
     default=None,
     help="Where to write (default: NAME-data.tar.zst here). Never overwritten.",
 )
-@click.option("--storage-location", default=None, help="Location to read (default: the default).")
+@click.option(
+    "--storage-location", default=None, help="Location to read (default: every location)."
+)
 def download(name: str, target: pathlib.Path | None, storage_location: str | None) -> None:
     """Write backup NAME's resources as a zstd-compressed tar (read it with zstd -d | tar -t).
 
     The file holds the backup in plaintext, Secrets included: it is written where you say,
     readable by you only, and only after the whole archive authenticated.
     """
-    _, repo = session.open_repository(storage_location)
-    backup = repo.backup(name)
+    _, backup = locate.find("backup", name, storage_location)
     path = target or pathlib.Path(f"{name}-data.tar.zst")
     chunks = backup.open("archive")
     first = next(chunks, b"")  # the archive is verified before the first chunk comes out

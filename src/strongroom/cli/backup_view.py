@@ -137,12 +137,19 @@ def restore_row(item: backups.Backup) -> tuple[str, ...]:
 
 
 def emit(
-    items: Sequence[backups.Backup], location: str, *, as_list: bool, restores: bool = False
+    items: Sequence[backups.Backup],
+    location: str | Sequence[str],
+    *,
+    as_list: bool,
+    restores: bool = False,
 ) -> None:
+    """Show ``items``; ``location`` names the location of all of them, or of each in turn."""
     now = clock.SystemClock().now()
-    rows = [restore_row(i) if restores else backup_row(i, location, now) for i in items]
+    where = [location] * len(items) if isinstance(location, str) else list(location)
+    pairs = list(zip(items, where, strict=True))
+    rows = [restore_row(i) if restores else backup_row(i, loc, now) for i, loc in pairs]
     output.emit_documents(
-        [document(i, location) for i in items],
+        [document(i, loc) for i, loc in pairs],
         as_list=as_list,
         columns=RESTORE_COLUMNS if restores else BACKUP_COLUMNS,
         rows=rows,

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import config, context, flags, output, progress, session
+from strongroom.cli import config, context, flags, locate, output, progress, session
 from strongroom.engine.restore import restorer
 from strongroom.engine.restore import spec as restore_spec
 
@@ -54,7 +54,7 @@ def create(name: str | None, **opts: Any) -> None:
         dry_run=dry_run,
         **flags.selection_fields(opts),
     )
-    _, repo = session.open_repository(opts["storage_location"])
+    (_, repo), _ = locate.find("backup", opts["backup_name"], opts["storage_location"])
     with (
         session.kube() as kube,
         progress.Reporter(f"Restoring {name}", enabled=opts["wait"]) as bar,

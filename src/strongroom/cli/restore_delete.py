@@ -7,7 +7,7 @@ import sys
 import click
 
 from strongroom import errors
-from strongroom.cli import session
+from strongroom.cli import locate
 
 
 class PartiallyDeleted(errors.StrongroomError):
@@ -17,7 +17,9 @@ class PartiallyDeleted(errors.StrongroomError):
 @click.command()
 @click.argument("name")
 @click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--storage-location", default=None, help="Location to use (default: the default).")
+@click.option(
+    "--storage-location", default=None, help="Location to use (default: the one holding NAME)."
+)
 def delete(name: str, confirm: bool, storage_location: str | None) -> None:
     """Delete restore NAME's log, results and resource list (also those of a restore that was
     killed before it finished), so the name can be used again. The cluster is not touched."""
@@ -25,7 +27,7 @@ def delete(name: str, confirm: bool, storage_location: str | None) -> None:
         if not sys.stdin.isatty():
             raise errors.UsageError("deleting a restore's records cannot be undone: add --confirm")
         click.confirm(f"Delete the records of restore {name}?", abort=True)
-    _, repo = session.open_repository(storage_location)
+    _, repo = locate.claimed("restore", name, storage_location)
     failed = repo.delete_restore(name)
     if failed:
         raise PartiallyDeleted(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import click
 
-from strongroom.cli import backup_describe, backup_view, context, output, session
+from strongroom.cli import backup_describe, backup_view, context, locate, output
 
 
 @click.command()
 @click.argument("name")
 @click.option("--details", is_flag=True, help="Also list every item and what happened to it.")
-@click.option("--storage-location", default=None, help="Location to read (default: the default).")
+@click.option(
+    "--storage-location", default=None, help="Location to read (default: every location)."
+)
 @context.output_option
 def describe(name: str, details: bool, storage_location: str | None) -> None:
     """Show restore NAME: what it restored from where, its warnings and errors."""
     settings = context.settings()
-    loc, repo = session.open_repository(storage_location)
-    restore = repo.restore(name)
+    (loc, _), restore = locate.find("restore", name, storage_location)
     if settings.output is not context.OutputFormat.TABLE:
         backup_view.emit([restore], loc.name, as_list=False, restores=True)
         return

@@ -436,6 +436,14 @@ class Repository:
                 problems.append(f"{kind} {item.name!r}: its name claim points to another {kind}")
         return problems
 
+    def claimed(self, kind: str, name: str) -> bool:
+        """Whether a name claim for ``name`` exists (committed, in progress or crashed)."""
+        try:
+            self._find_claim(kind, name)
+        except (errors.BackupNotFound, errors.RestoreNotFound):
+            return False
+        return True
+
     def _successor_of(self, backup_id: str) -> str | None:
         """The name of a committed backup whose manifest names ``backup_id`` as previous."""
         for item in self.backups():

@@ -1,0 +1,78 @@
+"""Every location at once: backups and restores are found wherever they are, as in Velero."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom.crypto import agekeys
+from strongroom.errors import ExitCode
+from tests.cli.helpers import Cli
+from tests.cli.victim import Victim, victim_of
+
+
+@pytest.fixture
+def victim(request: pytest.FixtureRequest, cli: Cli, tmp_path: pathlib.Path) -> Iterator[Victim]:
+    with victim_of("filesystem", request, cli, tmp_path) as made:
+        second = tmp_path / "second"
+        created = made.cli(
+            "location", "create", "other", "--provider", "filesystem", "--bucket", str(second),
+            "--recipient", made.identity.recipient().encode(),
+        )  # fmt: skip
+        assert created.code == ExitCode.OK, created.err
+        yield made
+
+
+def test_commands_find_backups_in_every_location(victim: Victim) -> None:
+    made = victim.run(
+        "backup", "create", "elsewhere", "--include-namespaces", "app", "--storage-location",
+        "other",
+    )  # fmt: skip
+    assert made.code == ExitCode.OK, made.err
+    listed = victim.run("backup", "get", "-o", "json")
+    assert listed.code == ExitCode.OK, listed.err
+    where = {
+        b["metadata"]["name"]: b["metadata"]["labels"]["strongroom.io/storage-location"]
+        for b in listed.json()["items"]
+    }
+    assert where == {"before": "loc", "elsewhere": "other"}
+    for command in (["describe"], ["logs"], ["verify"]):
+        found = victim.run("backup", *command, "elsewhere")
+        assert found.code == ExitCode.OK, (command, found.err)
+    restored = victim.run("restore", "create", "back", "--from-backup", "elsewhere")
+    assert restored.code == ExitCode.OK, restored.err
+    assert victim.run("restore", "describe", "back").code == ExitCode.OK
+    assert [r["metadata"]["name"] for r in victim.run("restore", "get", "-o", "json").json()[
+        "items"]] == ["back"]  # fmt: skip
+    only_loc = victim.run("backup", "get", "--storage-location", "loc", "-o", "json").json()
+    assert [b["metadata"]["name"] for b in only_loc["items"]] == ["before"]
+    assert victim.run("backup", "delete", "elsewhere", "--confirm").code == ExitCode.OK
+    gone = victim.run("backup", "describe", "elsewhere")
+    assert gone.code == ExitCode.NOT_FOUND and "searched: loc, other" in gone.err
+
+
+def test_a_name_in_two_locations_needs_storage_location(victim: Victim) -> None:
+    twice = victim.run(
+        "backup", "create", "before", "--include-namespaces", "app", "--storage-location", "other"
+    )  # fmt: skip
+    assert twice.code == ExitCode.OK, twice.err
+    ambiguous = victim.run("backup", "describe", "before")
+    assert ambiguous.code == ExitCode.USAGE and "loc, other" in ambiguous.err
+    assert "--storage-location" in ambiguous.err
+    chosen = victim.run("backup", "describe", "before", "--storage-location", "other")
+    assert chosen.code == ExitCode.OK, chosen.err
+
+
+def test_a_location_that_cannot_be_opened_is_a_warning(victim: Victim) -> None:
+    dead = victim.cli(
+        "location", "create", "dead", "--provider", "filesystem", "--bucket",
+        str(victim.tmp / "locked"), "--recipient", agekeys.Identity.generate().recipient().encode(),
+    )  # fmt: skip
+    assert dead.code == ExitCode.OK, dead.err  # this client holds no key for it
+    listed = victim.run("backup", "get")
+    assert listed.code == ExitCode.OK, listed.err
+    assert "location dead skipped" in listed.err and "before" in listed.out
+    found = victim.run("backup", "describe", "before")
+    assert found.code == ExitCode.OK and "location dead skipped" in found.err
