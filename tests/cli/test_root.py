@@ -71,3 +71,15 @@ def test_console_script_reports_errors_without_traceback(tmp_path: pathlib.Path)
     )
     assert verbose.returncode == ExitCode.INVALID_CONFIG
     assert "Traceback" in verbose.stderr
+
+
+def test_usage_errors_are_one_line_naming_the_help(cli: Cli) -> None:
+    for args, cause in (
+        (["backup", "get", "--bogus"], "no such option '--bogus'"),
+        (["backup", "describe"], "missing argument 'NAME'"),
+        (["backup", "get", "-o", "xml"], "'xml' is not one of"),
+    ):
+        outcome = cli(*args)
+        assert outcome.code == ExitCode.USAGE, args
+        assert outcome.err.count("\n") == 1 and outcome.err.startswith("error: "), outcome.err
+        assert cause in outcome.err and "--help'" in outcome.err

@@ -189,7 +189,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo("error: aborted", err=True)
         return errors.ExitCode.FAILURE
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {_usage_line(exc)}", err=True)
         return errors.ExitCode.USAGE
     except errors.StrongroomError as exc:
         if verbose:
@@ -205,6 +205,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with -v)", err=True)
         return errors.ExitCode.FAILURE
     return result if isinstance(result, int) else errors.ExitCode.OK
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """Click's usage error as one line like every other error: the cause, then where help is.
+
+    Click sorts its own message into a usage block, a hint and the cause over four lines."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        return f"{message[:1].lower()}{message[1:]} (see '{ctx.command_path} --help')"
+    return message
 
 
 def main() -> None:
