@@ -28,7 +28,7 @@ def test_version_prints_the_package_version(cli: Cli) -> None:
 def test_unknown_command_is_a_usage_error(cli: Cli) -> None:
     result = cli("frobnicate")
     assert result.code == ExitCode.USAGE
-    assert "No such command" in result.err
+    assert "no such command 'frobnicate'" in result.err and result.err.count("\n") == 1
 
 
 def test_invalid_output_format_is_a_usage_error(cli: Cli) -> None:
