@@ -76,3 +76,40 @@ def test_a_location_that_cannot_be_opened_is_a_warning(victim: Victim) -> None:
     assert "location dead skipped" in listed.err and "before" in listed.out
     found = victim.run("backup", "describe", "before")
     assert found.code == ExitCode.OK and "location dead skipped" in found.err
+
+
+def test_names_selectors_and_all_as_in_velero(victim: Victim) -> None:
+    for name, where in (("b-one", "other"), ("b-two", "other")):
+        made = victim.run(
+            "backup", "create", name, "--include-namespaces", "app", "--storage-location", where
+        )  # fmt: skip
+        assert made.code == ExitCode.OK, made.err
+    selected = victim.run("backup", "get", "-l", "strongroom.io/storage-location=other", "-o",
+                          "json")  # fmt: skip
+    assert sorted(b["metadata"]["name"] for b in selected.json()["items"]) == ["b-one", "b-two"]
+    both = victim.run("backup", "describe", "before", "b-one")
+    assert both.code == ExitCode.OK and "Name:" in both.out
+    assert both.out.count("Storage location:") == 2
+    mixed = victim.run("backup", "get", "before", "-l", "a=b")
+    assert mixed.code == ExitCode.USAGE and "not both" in mixed.err
+    bad = victim.run("backup", "get", "-l", "a in (")
+    assert bad.code == ExitCode.USAGE
+
+    deleted = victim.run("backup", "delete", "-l", "strongroom.io/storage-location=other",
+                         "--confirm")  # fmt: skip
+    assert deleted.code == ExitCode.OK, deleted.err
+    assert "b-one deleted" in deleted.out and "b-two deleted" in deleted.out
+    left = victim.run("backup", "get", "-o", "json").json()["items"]
+    assert [b["metadata"]["name"] for b in left] == ["before"]
+
+    for name in ("r-one", "r-two"):
+        restored = victim.run("restore", "create", name, "--from-backup", "before")
+        assert restored.code == ExitCode.OK, restored.err
+    several = victim.run("restore", "describe", "r-one", "r-two")
+    assert several.code == ExitCode.OK and several.out.count("Backup:") == 2
+    assert victim.run("restore", "delete", "--all", "r-one", "--confirm").code == ExitCode.USAGE
+    cleared = victim.run("restore", "delete", "--all", "--confirm")
+    assert cleared.code == ExitCode.OK and "r-two deleted" in cleared.out
+    assert victim.run("restore", "get", "-o", "json").json()["items"] == []
+    assert victim.run("backup", "delete", "--all", "--confirm").code == ExitCode.OK
+    assert victim.run("backup", "get", "-o", "json").json()["items"] == []

@@ -166,7 +166,7 @@ def test_on_a_terminal_it_asks_first_naming_them(
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["backup", "delete", "--confirm"], "give one of: a backup NAME, --expired"),
+        (["backup", "delete", "--confirm"], "give one of: backup NAMES, --all"),
         (["backup", "delete", "one", "--expired", "--confirm"], "give one of"),
         (["backup", "delete", "--expired", "--incomplete", "--confirm"], "give one of"),
     ],

@@ -90,7 +90,7 @@ def test_name_already_taken_is_refused_and_config_kept(cli: Cli, tmp_path: pathl
     [
         (["Bad_Name", "--provider", "filesystem", "--bucket", "/tmp/x"], "invalid location name"),
         (["ok", "--provider", "gcs", "--bucket", "b"], "'gcs' is not one of"),
-        (["ok", "--provider", "filesystem"], "Missing option '--bucket'"),
+        (["ok", "--provider", "filesystem"], "missing option '--bucket'"),
         (["ok", "--provider", "s3", "--bucket", "b", "--config", "region"], "expected key=value"),
         (["ok", "--provider", "s3", "--bucket", "b", "--config", "colour=red"], "colour"),
         (["ok", "--provider", "s3", "--bucket", "B!", "--config", "region=x"], "bucket"),

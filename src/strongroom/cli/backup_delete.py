@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 import click
 
@@ -79,8 +80,35 @@ def _delete_incomplete(repo: repo_mod.Repository, older_than: float, confirm: bo
         click.echo(f"Incomplete {item.kind} {item.id} removed ({item.objects} objects).")
 
 
+def _targets(
+    names: tuple[str, ...], all_: bool, selector: str | None, storage_location: str | None
+) -> list[tuple[str, repo_mod.Repository]]:
+    """(name, repository) of every backup to delete: NAMES wherever they are claimed (an
+    incomplete one too), or every backup (--all) or those matching --selector."""
+    if names:
+        return [(n, locate.claimed("backup", n, storage_location)[1]) for n in names]
+    found = locate.select("backup", (), selector if not all_ else None, storage_location)
+    return [(f.item.name, f.repo) for f in found]
+
+
+def _per_location(storage_location: str | None, run: Callable[[repo_mod.Repository], None]) -> None:
+    opened = list(locate.each(storage_location))
+    for loc, repo in opened:
+        if len(opened) > 1:
+            click.echo(f"Location {loc.name}:")
+        run(repo)
+
+
 @click.command()
-@click.argument("name", required=False)
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Delete every backup.")
+@click.option(
+    "-l",
+    "--selector",
+    default=None,
+    metavar="SELECTOR",
+    help="Delete the backups whose labels match (k=v, k!=v, k in (a,b)...).",
+)
 @click.option("--expired", is_flag=True, help="Delete every backup past its expiration.")
 @click.option(
     "--incomplete",
@@ -99,41 +127,42 @@ def _delete_incomplete(repo: repo_mod.Repository, older_than: float, confirm: bo
 @click.option(
     "--storage-location",
     default=None,
-    help="Location to use (default: the one holding NAME; every one with --expired and "
-    "--incomplete).",
+    help="Location to use (default: the one holding each NAME; every one otherwise).",
 )
 def delete(
-    name: str | None,
+    names: tuple[str, ...],
+    all_: bool,
+    selector: str | None,
     expired: bool,
     incomplete: bool,
     older_than: str,
     confirm: bool,
     storage_location: str | None,
 ) -> None:
-    """Delete backup NAME, or with --expired every backup past its expiration (start + ttl):
-    each one's key first, so it is unreadable even where data stays. --incomplete removes
-    what killed runs left (see 'backup get')."""
-    if sum((name is not None, expired, incomplete)) != 1:
-        raise errors.UsageError("give one of: a backup NAME, --expired, --incomplete")
+    """Delete backups NAMES (or every one with --all, those matching --selector, or with
+    --expired those past their expiration): each one's key first, so it is unreadable even
+    where data stays. --incomplete removes what killed runs left (see 'backup get')."""
+    modes = (bool(names), all_, selector is not None, expired, incomplete)
+    if sum(modes) != 1:
+        raise errors.UsageError(
+            "give one of: backup NAMES, --all, --selector, --expired, --incomplete"
+        )
     if not confirm and not sys.stdin.isatty():
         raise errors.UsageError("deleting a backup cannot be undone: add --confirm")
     if incomplete:
         threshold = durations.parse(older_than, "--older-than").total_seconds()
-        opened = list(locate.each(storage_location))
-        for loc, repo in opened:
-            if len(opened) > 1:
-                click.echo(f"Location {loc.name}:")
-            _delete_incomplete(repo, threshold, confirm)
+        _per_location(storage_location, lambda r: _delete_incomplete(r, threshold, confirm))
         return
-    if name is None:
-        opened = list(locate.each(storage_location))
-        for loc, repo in opened:
-            if len(opened) > 1:
-                click.echo(f"Location {loc.name}:")
-            _delete_expired(repo, confirm)
+    if expired:
+        _per_location(storage_location, lambda r: _delete_expired(r, confirm))
         return
-    _, repo = locate.claimed("backup", name, storage_location)
+    targets = _targets(names, all_, selector, storage_location)
+    if not targets:
+        click.echo("No backups match.")
+        return
     if not confirm:
-        click.confirm(f"Delete backup {name} for good?", abort=True)
-    _shred(repo, name)
-    click.echo(f"Backup {name} deleted.")
+        listed = ", ".join(name for name, _ in targets)
+        click.confirm(f"Delete {len(targets)} backups ({listed}) for good?", abort=True)
+    for name, repo in targets:
+        _shred(repo, name)
+        click.echo(f"Backup {name} deleted.")

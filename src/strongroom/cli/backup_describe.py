@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from strongroom.cli import backup_view, context, locate, output
+from strongroom.cli import backup_view, config, context, locate, output
+from strongroom.repository import backups as stored
 
 
 def _list(values: Any, default: str = "*") -> str:
@@ -27,19 +28,38 @@ def results_lines(results: Any) -> list[tuple[str, str]]:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("names", nargs=-1)
 @click.option("--details", is_flag=True, help="Also list every resource in the backup.")
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
+@click.option(
+    "-l",
+    "--selector",
+    default=None,
+    metavar="SELECTOR",
+    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
+)
 @context.output_option
-def describe(name: str, details: bool, storage_location: str | None) -> None:
-    """Show backup NAME: its spec, status, warnings and errors."""
+def describe(
+    names: tuple[str, ...], details: bool, selector: str | None, storage_location: str | None
+) -> None:
+    """Show backups NAMES (or those matching --selector, or all of them): spec, status,
+    warnings and errors."""
     settings = context.settings()
-    (loc, _), backup = locate.find("backup", name, storage_location)
+    found = locate.select("backup", names, selector, storage_location)
     if settings.output is not context.OutputFormat.TABLE:
-        backup_view.emit([backup], loc.name, as_list=False)
+        as_list = len(names) != 1
+        backup_view.emit([f.item for f in found], [f.location.name for f in found], as_list=as_list)
         return
+    for index, each in enumerate(found):
+        if index:
+            click.echo()
+        _describe_one(each.location, each.item, details)
+
+
+def _describe_one(loc: config.Location, backup: stored.Backup, details: bool) -> None:
+    name = backup.name
     spec, status = backup.manifest.spec, backup.manifest.status
     pairs = [
         ("Name", name),

@@ -6,8 +6,7 @@ import time
 
 import click
 
-from strongroom.cli import backup_view, context, debris_view, heads, locate
-from strongroom.repository import backups as stored
+from strongroom.cli import backup_view, context, debris_view, locate
 
 
 @click.command()
@@ -15,25 +14,20 @@ from strongroom.repository import backups as stored
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
+@click.option(
+    "-l",
+    "--selector",
+    default=None,
+    metavar="SELECTOR",
+    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
+)
 @context.output_option
-def get(names: tuple[str, ...], storage_location: str | None) -> None:
-    """List the backups of every location (or of --storage-location), or only NAMES."""
-    found: list[stored.Backup] = []
-    where: list[str] = []
-    if names:
-        for name in names:
-            (loc, repo), item = locate.find("backup", name, storage_location)
-            heads.require_clean(repo)
-            found.append(item)
-            where.append(loc.name)
-        backup_view.emit(found, where, as_list=len(names) != 1)
-        return
-    debris = []
-    for loc, repo in locate.each(storage_location):
-        items = repo.backups()
-        heads.require_clean(repo)
-        found += items
-        where += [loc.name] * len(items)
-        debris += repo.incomplete()
-    backup_view.emit(found, where, as_list=True)
+def get(names: tuple[str, ...], selector: str | None, storage_location: str | None) -> None:
+    """List the backups of every location (or of --storage-location), or only NAMES, or
+    those whose labels match --selector."""
+    searched: list[locate.Opened] = []
+    found = locate.select("backup", names, selector, storage_location, opened=searched)
+    items, where = [f.item for f in found], [f.location.name for f in found]
+    backup_view.emit(items, where, as_list=len(names) != 1)
+    debris = [d for _, repo in searched for d in repo.incomplete()]
     debris_view.warn(debris, time.time())

@@ -8,12 +8,14 @@ found in several locations needs ``--storage-location``; "not found" names where
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import click
 
 from strongroom import errors
-from strongroom.cli import config, context, heads, session
+from strongroom.cli import backup_view, config, context, heads, session
+from strongroom.engine.backup import selectors
 from strongroom.repository import backups as stored
 from strongroom.repository import errors as repo_errors
 from strongroom.repository import repo as repo_mod
@@ -95,3 +97,53 @@ def find(kind: str, name: str, storage_location: str | None) -> tuple[Opened, st
         where = ", ".join(opened[0].name for opened, _ in hits)
         raise Ambiguous(f"{kind} {name!r} exists in locations {where}: add --storage-location")
     return hits[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+    location: config.Location
+    repo: repo_mod.Repository
+    item: stored.Backup
+
+
+def select(
+    kind: str,
+    names: tuple[str, ...],
+    selector: str | None,
+    storage_location: str | None,
+    *,
+    audit: bool = True,
+    opened: list[Opened] | None = None,
+) -> list[Found]:
+    """NAMES (each from the one location holding it), or every item of every location
+    searched whose labels match ``selector`` (Velero's ``-l``), as ``get`` and ``describe``
+    pick them. Names and a selector together are refused. ``opened`` receives every
+    location searched when listing."""
+    if names and selector is not None:
+        raise errors.UsageError("give NAMES or --selector, not both")
+    wanted = selectors.parse(selector) if selector is not None else None
+    found: list[Found] = []
+    if names:
+        for name in names:
+            (loc, repo), item = find(kind, name, storage_location)
+            if audit:
+                heads.require_clean(repo)
+            found.append(Found(loc, repo, item))
+        return found
+    for loc, repo in each(storage_location, audit=audit):
+        if opened is not None:
+            opened.append((loc, repo))
+        items = repo.backups() if kind == "backup" else repo.restores()
+        found += [
+            Found(loc, repo, item)
+            for item in items
+            if wanted is None or wanted.matches(labels(item, loc.name))
+        ]
+    return found
+
+
+def labels(item: stored.Backup, location: str) -> dict[str, str]:
+    """The labels a selector sees: the item's own, and Strongroom's (storage location,
+    writer), as ``-o json`` shows them."""
+    found = backup_view.document(item, location)["metadata"].get("labels") or {}
+    return {str(k): str(v) for k, v in found.items()}

@@ -4,23 +4,48 @@ from __future__ import annotations
 
 import click
 
-from strongroom.cli import backup_describe, backup_view, context, locate, output
+from strongroom.cli import backup_describe, backup_view, config, context, locate, output
+from strongroom.repository import backups as stored
 
 
 @click.command()
-@click.argument("name")
+@click.argument("names", nargs=-1)
 @click.option("--details", is_flag=True, help="Also list every item and what happened to it.")
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
+@click.option(
+    "-l",
+    "--selector",
+    default=None,
+    metavar="SELECTOR",
+    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
+)
 @context.output_option
-def describe(name: str, details: bool, storage_location: str | None) -> None:
-    """Show restore NAME: what it restored from where, its warnings and errors."""
+def describe(
+    names: tuple[str, ...], details: bool, selector: str | None, storage_location: str | None
+) -> None:
+    """Show restores NAMES (or those matching --selector, or all of them): what each restored
+    from where, its warnings and errors."""
     settings = context.settings()
-    (loc, _), restore = locate.find("restore", name, storage_location)
+    found = locate.select("restore", names, selector, storage_location)
     if settings.output is not context.OutputFormat.TABLE:
-        backup_view.emit([restore], loc.name, as_list=False, restores=True)
+        as_list = len(names) != 1
+        backup_view.emit(
+            [f.item for f in found],
+            [f.location.name for f in found],
+            as_list=as_list,
+            restores=True,
+        )
         return
+    for index, each in enumerate(found):
+        if index:
+            click.echo()
+        _describe_one(each.location, each.item, details)
+
+
+def _describe_one(loc: config.Location, restore: stored.Backup, details: bool) -> None:
+    name = restore.name
     spec, status = restore.manifest.spec, restore.manifest.status
     mappings = spec.get("namespaceMapping") or {}
     pairs = [

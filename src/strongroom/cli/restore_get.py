@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from strongroom.cli import backup_view, context, locate
-from strongroom.repository import backups as stored
 
 
 @click.command()
@@ -13,28 +12,17 @@ from strongroom.repository import backups as stored
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
+@click.option(
+    "-l",
+    "--selector",
+    default=None,
+    metavar="SELECTOR",
+    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
+)
 @context.output_option
-def get(names: tuple[str, ...], storage_location: str | None) -> None:
-    """List restores, or only those NAMES."""
-    found, where = _gather("restore", names, storage_location)
-    backup_view.emit(found, where, as_list=len(names) != 1, restores=True)
-
-
-def _gather(
-    kind: str, names: tuple[str, ...], storage_location: str | None
-) -> tuple[list[stored.Backup], list[str]]:
-    """The named items (each from the one location holding it), or every item of every
-    location searched; and the location of each."""
-    found: list[stored.Backup] = []
-    where: list[str] = []
-    if names:
-        for name in names:
-            (loc, _), item = locate.find(kind, name, storage_location)
-            found.append(item)
-            where.append(loc.name)
-        return found, where
-    for loc, repo in locate.each(storage_location):
-        items = repo.backups() if kind == "backup" else repo.restores()
-        found += items
-        where += [loc.name] * len(items)
-    return found, where
+def get(names: tuple[str, ...], selector: str | None, storage_location: str | None) -> None:
+    """List restores of every location (or of --storage-location), or only NAMES, or those
+    whose labels match --selector."""
+    found = locate.select("restore", names, selector, storage_location)
+    items, where = [f.item for f in found], [f.location.name for f in found]
+    backup_view.emit(items, where, as_list=len(names) != 1, restores=True)
