@@ -69,11 +69,23 @@ def read_tombstones(
 ) -> dict[str, str]:
     """Backup id -> deletion time of every authentic tombstone; a forged one is a violation,
     and so is one of a closed epoch that its seal does not list (``sealed``)."""
-    found = {}
-    for info in backend.list(TOMBSTONES):
-        backup_id, deleted = read_tombstone(backend, info.name, repository, mac_keys, sealed)
-        found[backup_id] = deleted
-    return found
+    return {
+        backup_id: deleted
+        for backup_id, deleted, _ in tombstone_records(backend, repository, mac_keys, sealed)
+    }
+
+
+def tombstone_records(
+    backend: storage_base.Backend,
+    repository: str,
+    mac_keys: abc.Callable[[int], bytes],
+    sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
+) -> list[tuple[str, str, int]]:
+    """(backup id, deletion time, epoch) of every tombstone, each authenticated."""
+    return [
+        read_tombstone(backend, info.name, repository, mac_keys, sealed)
+        for info in backend.list(TOMBSTONES)
+    ]
 
 
 def read_tombstone(
@@ -82,8 +94,8 @@ def read_tombstone(
     repository: str,
     mac_keys: abc.Callable[[int], bytes],
     sealed: abc.Callable[[int, str, str, str, str], None] | None = None,
-) -> tuple[str, str]:
-    """The backup id and deletion time of the tombstone ``name``, once authenticated."""
+) -> tuple[str, str, int]:
+    """The backup id, deletion time and epoch of the tombstone ``name``, once authenticated."""
     doc = documents.parse_json(objects.read_small(backend, name, 4096), name)
     documents.expect_format(doc, TOMBSTONE_FORMAT, name)
     mac = documents.unb64(doc.pop("mac", None), name)
@@ -99,7 +111,7 @@ def read_tombstone(
         raise errors.IntegrityViolation(f"{name}: tombstone of another repository")
     if sealed is not None:
         sealed(epoch, "tombstone", backup_id, "", name)
-    return backup_id, str(doc.get("deleted", ""))
+    return backup_id, str(doc.get("deleted", "")), epoch
 
 
 def chain_problems(

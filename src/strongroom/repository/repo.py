@@ -18,13 +18,13 @@ from strongroom.crypto import agekeys, signing
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
 from strongroom.repository import (
-    claims,
     debris,
     documents,
     errors,
     integrity,
     keyadmin,
     keyslots,
+    names,
     objects,
     trust,
     writers,
@@ -64,6 +64,7 @@ class Repository:
         self._clock = now
         self._loaded: dict[tuple[str, str], stored.Backup] = {}
         self._seals = seals_mod.Seals(backend, self._ring)
+        self._names = names.Names(backend, lambda: self._ring)
         self.listing_problems: list[str] = []
 
     @property
@@ -220,12 +221,11 @@ class Repository:
         return name.removeprefix(seals_mod.PREFIX)
 
     def _tombstones_of(self, epoch: int) -> list[str]:
-        found = []
-        for backup_id in self._tombstones():
-            data = objects.read_small(self._backend, integrity.TOMBSTONES + backup_id, 4096)
-            if documents.parse_json(data, backup_id).get("epoch") == epoch:
-                found.append(backup_id)
-        return found
+        """The backups whose authentic tombstone is of ``epoch``."""
+        records = integrity.tombstone_records(
+            self._backend, self.id, lambda e: self._ring.subkey(e, "manifest-mac")
+        )
+        return [backup_id for backup_id, _, of in records if of == epoch]
 
     def _writers_of(self, epoch: int) -> list[str]:
         found = []
@@ -326,30 +326,6 @@ class Repository:
         names = [info.name for info in self._backend.list(writers.PREFIX)]
         return writers.list_writers(lambda n: objects.read_small(self._backend, n, 4096), names)
 
-    def _claims(self, kind: str, name: str) -> list[str]:
-        """The claim object names ``name`` may have, one per epoch, newest first (§7)."""
-        return [
-            claims.name(self._ring.subkey(e.number, "name-tag"), kind, name)
-            for e in reversed(self._ring.epochs)
-        ]
-
-    def _find_claim(self, kind: str, name: str) -> tuple[str, dict[str, str]]:
-        """The claim of ``name`` under the newest epoch that has one, and its ids."""
-        candidates = self._claims(kind, name)
-        for claim in candidates[:-1]:
-            with contextlib.suppress(errors.BackupNotFound, errors.RestoreNotFound):
-                return claim, claims.read(self._backend, claim, kind, name)
-        return candidates[-1], claims.read(self._backend, candidates[-1], kind, name)
-
-    def _new_claim(self, kind: str, name: str) -> str:
-        """The claim to take for a new ``name``; NameTaken if an earlier epoch holds it."""
-        current, *earlier = self._claims(kind, name)
-        for claim in earlier:
-            with contextlib.suppress(base_errors.NotFoundError):
-                self._backend.stat(claim)
-                raise errors.NameTaken(f"{kind} {name!r} already exists")
-        return current
-
     def begin_backup(self, name: str) -> stored.Writer:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
         backup_id = documents.new_id()
@@ -365,7 +341,7 @@ class Repository:
             kind="Backup",
             name=name,
             ref=objects.Ref(self.id, backup_id, "", epoch),
-            claim=self._new_claim("backup", name),
+            claim=self._names.new("backup", name),
             claim_ids={"backup": backup_id},
             mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=agekeys.Identity.generate(),
@@ -384,7 +360,7 @@ class Repository:
             kind="Restore",
             name=name,
             ref=objects.Ref(self.id, m.backup, "", epoch, restore_id),
-            claim=self._new_claim("restore", name),
+            claim=self._names.new("restore", name),
             claim_ids={"backup": m.backup, "restore": restore_id},
             mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=backup.identity,
@@ -393,7 +369,7 @@ class Repository:
 
     def backup(self, name: str) -> stored.Backup:
         try:
-            _, ids = self._find_claim("backup", name)
+            _, ids = self._names.find("backup", name)
         except errors.BackupNotFound:
             self._claim_gone("backup", name)
             raise
@@ -422,27 +398,19 @@ class Repository:
         problems = []
         for item in [*self.backups(), *self.restores()]:
             kind = item.manifest.kind.lower()
-            found = None
-            for claim in self._claims(kind, item.name):
-                with contextlib.suppress(errors.BackupNotFound, errors.RestoreNotFound):
-                    found = claims.read(self._backend, claim, kind, item.name)
-                    break
-            if found is None:
+            ids = self._names.owner(kind, item.name)
+            if ids is None:
                 problems.append(
                     f"{kind} {item.name!r}: its name claim is gone (deleted behind "
                     "Strongroom's back)"
                 )
-            elif found.get(kind) != item.id:
+            elif ids.get(kind) != item.id:
                 problems.append(f"{kind} {item.name!r}: its name claim points to another {kind}")
         return problems
 
     def claimed(self, kind: str, name: str) -> bool:
         """Whether a name claim for ``name`` exists (committed, in progress or crashed)."""
-        try:
-            self._find_claim(kind, name)
-        except (errors.BackupNotFound, errors.RestoreNotFound):
-            return False
-        return True
+        return self._names.exists(kind, name)
 
     def _successor_of(self, backup_id: str) -> str | None:
         """The name of a committed backup whose manifest names ``backup_id`` as previous."""
@@ -463,7 +431,7 @@ class Repository:
 
     def restore(self, name: str) -> stored.Backup:
         try:
-            _, ids = self._find_claim("restore", name)
+            _, ids = self._names.find("restore", name)
         except errors.RestoreNotFound:
             self._claim_gone("restore", name)
             raise
@@ -509,12 +477,12 @@ class Repository:
         A MAC'd tombstone is written first, so the deletion is never mistaken for an attack.
         The name claims of its restores go with it.
         """
-        claim, ids = self._find_claim("backup", name)
+        claim, ids = self._names.find("backup", name)
         backup_id = ids["backup"]
         restore_claims = [
             c
             for r in self._listing(True, stored.backup_prefix(backup_id))
-            for c in self._claims("restore", r.name)
+            for c in self._names.candidates("restore", r.name)
         ]
         epoch = self._ring.current.number
         record = integrity.tombstone(
@@ -537,14 +505,14 @@ class Repository:
         """Delete the stored outputs of restore ``name`` (also an incomplete one, left by a
         killed run) and free its name; the names that could not be deleted. The manifest
         goes first, so the restore disappears whole; the claims go last."""
-        _, ids = self._find_claim("restore", name)
+        _, ids = self._names.find("restore", name)
         prefix = stored.restore_prefix(ids["backup"], ids["restore"])
         names = sorted(
             (info.name for info in self._backend.list(prefix)),
             key=lambda n: not n.endswith("/manifest"),
         )
         failed = []
-        for object_name in [*names, *self._claims("restore", name)]:
+        for object_name in [*names, *self._names.candidates("restore", name)]:
             try:
                 self._backend.delete(object_name)
             except base_errors.StrongroomError:
