@@ -109,6 +109,34 @@ def test_backup_reads_back_in_velero_layout(
     assert {"configmaps", "secrets", "namespaces"} <= {r for _, r in progress.calls}
 
 
+def test_the_manifest_keeps_scoped_filters_labels_and_annotations(
+    shop: client.Client, repository: repo.Repository
+) -> None:
+    outcome = backup(
+        shop,
+        repository,
+        "scoped",
+        included_namespaces=("shop",),
+        included_cluster_scoped_resources=("storageclasses",),
+        excluded_namespace_scoped_resources=("secrets",),
+        labels={"team": "payments"},
+        annotations={"example.com/ticket": "OPS-42: before the upgrade"},
+    )
+    assert outcome.phase == "Completed"
+    stored = repository.backup("scoped").manifest.spec
+    assert stored["includedClusterScopedResources"] == ["storageclasses"]
+    assert stored["excludedNamespaceScopedResources"] == ["secrets"]
+    assert stored["metadata"] == {
+        "labels": {"team": "payments"},
+        "annotations": {"example.com/ticket": "OPS-42: before the upgrade"},
+    }
+    again = spec.BackupSpec.from_dict("scoped", stored)
+    assert again.labels == {"team": "payments"} and again.scoped_filters
+    listed = document(repository, "scoped", "resources")
+    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert "shop/web" in listed["v1/ConfigMap"] and "v1/Secret" not in listed
+
+
 def test_a_failed_list_gives_partially_failed(
     sandbox: server.Sandbox, repository: repo.Repository, kube: client.Client
 ) -> None:

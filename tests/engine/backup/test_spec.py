@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from strongroom import errors
 from strongroom.engine.backup import durations, globs, selectors, spec
-from tests.engine.backup.test_selectors import LABELS, SELECTORS
+from tests.engine.backup.test_selectors import KEY, LABELS, SELECTORS
 
 
 def test_defaults_and_manifest_form() -> None:
@@ -81,6 +81,54 @@ def test_lists_become_tuples_and_selectors_take_velero_shape() -> None:
         ({"ttl": datetime.timedelta(seconds=-1)}, "negative"),
         ({"storage_location": " "}, "storage location"),
         ({"included_namespaces": "shop"}, "list of strings"),
+        # Velero 1.11's scoped filters: '*' alone in either list, an exclude '*' alone.
+        ({"included_cluster_scoped_resources": ("*", "sc")}, "'*' alone"),
+        ({"excluded_cluster_scoped_resources": ("*", "sc")}, "'*' alone"),
+        ({"included_namespace_scoped_resources": ("*", "pods")}, "'*' alone"),
+        (
+            {
+                "included_namespace_scoped_resources": ("pods",),
+                "excluded_namespace_scoped_resources": ("*",),
+            },
+            "excludedNamespaceScopedResources is '*': includedNamespaceScopedResources must be",
+        ),
+        (
+            {
+                "included_cluster_scoped_resources": ("sc",),
+                "excluded_cluster_scoped_resources": ("sc",),
+            },
+            "'sc' is both included and excluded (clusterscopedresources)",
+        ),
+        ({"excluded_namespace_scoped_resources": ("pods", " ")}, "an empty name"),
+        ({"included_cluster_scoped_resources": "sc"}, "list of strings"),
+        # ... and never with the old ones.
+        (
+            {"included_resources": ("pods",), "included_namespace_scoped_resources": ("pods",)},
+            "includedResources and includedNamespaceScopedResources cannot be used together",
+        ),
+        (
+            {"excluded_resources": ("pods",), "excluded_cluster_scoped_resources": ("sc",)},
+            "excludedResources and excludedClusterScopedResources cannot be used together",
+        ),
+        (
+            {"include_cluster_resources": False, "excluded_cluster_scoped_resources": ("*",)},
+            "includeClusterResources and excludedClusterScopedResources cannot be used together",
+        ),
+        # The Backup's own labels and annotations, as the API server checks them.
+        ({"labels": {"Bad Key": "x"}}, "label key 'Bad Key'"),
+        ({"labels": {"example.com/": "x"}}, "label key 'example.com/'"),
+        ({"labels": {"Example.com/team": "x"}}, "lowercase DNS subdomain"),
+        ({"labels": {"team": "x" * 64}}, "label team='xxx"),
+        ({"labels": {"team": "a b"}}, "a label value is empty or at most 63"),
+        ({"labels": {"strongroom.io/writer": "w1"}}, "set by Strongroom itself"),
+        ({"labels": {"strongroom.io/storage-location": "x"}}, "set by Strongroom itself"),
+        ({"labels": {"team": 7}}, "labels: a mapping of strings"),
+        ({"labels": ["team=a"]}, "labels: a mapping of strings"),
+        ({"annotations": {"": "x"}}, "annotation key ''"),
+        ({"annotations": {"a/b/c": "x"}}, "at most one '/'"),
+        ({"annotations": {"note": "x" * (256 * 1024)}}, "262148 bytes in all, more than 262144"),
+        ({"annotations": {"note": "caf\udce9"}}, "not valid UTF-8"),
+        ({"annotations": {"note": None}}, "annotations: a mapping of strings"),
     ],
 )
 def test_refused_specs(fields: dict[str, object], fragment: str) -> None:
@@ -191,14 +239,35 @@ NO_RANGE = SELECTORS.filter(
 )
 
 
+def _resource_filters(
+    draw: st.DrawFn, resources: st.SearchStrategy[list[str]]
+) -> dict[str, object]:
+    """Either the old resource filters or the scoped ones, never both."""
+    if draw(st.booleans()):
+        included = draw(resources)
+        return {
+            "included_resources": tuple(included),
+            "excluded_resources": tuple(r for r in draw(resources) if r not in included),
+            "include_cluster_resources": draw(st.sampled_from([None, True, False])),
+        }
+    fields: dict[str, object] = {}
+    for scope in ("cluster", "namespace"):
+        included = draw(resources)
+        excluded = [r for r in draw(resources) if r not in included]
+        if not included and draw(st.booleans()):
+            excluded = ["*"]
+        fields[f"included_{scope}_scoped_resources"] = tuple(included)
+        fields[f"excluded_{scope}_scoped_resources"] = tuple(excluded)
+    return fields
+
+
 @st.composite
 def specs(draw: st.DrawFn) -> spec.BackupSpec:
     namespaces = st.lists(st.sampled_from(["shop", "blog*", "team-[ab]", "s?op"]), unique=True)
     resources = st.lists(st.sampled_from(["pods", "cm", "deployments.apps", "Secret"]), unique=True)
     included_ns = draw(namespaces)
-    included_res = draw(resources)
     selector_kind = draw(st.sampled_from(["none", "one", "or"]))
-    fields: dict[str, object] = {}
+    fields = _resource_filters(draw, resources)
     if selector_kind == "one":
         fields["label_selector"] = str(draw(NO_RANGE))
     elif selector_kind == "or":
@@ -207,12 +276,11 @@ def specs(draw: st.DrawFn) -> spec.BackupSpec:
         "b",
         included_namespaces=tuple(included_ns),
         excluded_namespaces=tuple(n for n in draw(namespaces) if n not in included_ns),
-        included_resources=tuple(included_res),
-        excluded_resources=tuple(r for r in draw(resources) if r not in included_res),
-        include_cluster_resources=draw(st.sampled_from([None, True, False])),
         ttl=draw(
             st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=999))
         ),
+        labels=draw(LABELS),
+        annotations=draw(st.dictionaries(KEY, st.text(max_size=8), max_size=3)),
         **fields,  # type: ignore[arg-type]
     )
 
@@ -255,4 +323,55 @@ def test_manifest_spec_reads_back(original: spec.BackupSpec, samples: list[dict[
 )
 def test_malformed_manifest_specs(doc: dict[str, object]) -> None:
     with pytest.raises(errors.UsageError):
+        spec.BackupSpec.from_dict("b", doc)
+
+
+def test_scoped_filters_in_the_manifest_only_when_given() -> None:
+    s = spec.BackupSpec(
+        "b",
+        included_namespaces=("shop",),
+        included_cluster_scoped_resources=("storageclasses",),
+        excluded_namespace_scoped_resources=("*",),
+    )
+    assert s.scoped_filters and not spec.BackupSpec("b").scoped_filters
+    doc = s.to_dict()
+    assert doc["includedClusterScopedResources"] == ["storageclasses"]
+    assert doc["excludedNamespaceScopedResources"] == ["*"]
+    assert "excludedClusterScopedResources" not in doc
+    assert "includedNamespaceScopedResources" not in doc
+    assert doc["includeClusterResources"] is None and doc["includedResources"] == []
+    # '*' alone is a valid exclude in a scoped list, with nothing included beside it.
+    assert spec.BackupSpec("b", excluded_cluster_scoped_resources=("*",)).scoped_filters
+
+
+def test_labels_and_annotations_are_the_backups_own_metadata() -> None:
+    labels = {"team": "payments", "example.com/tier": "", "App.Name": "web-1"}
+    annotations = {"Example.COM/Owner": "Ops team, on call", "note": "ünïcode = fine"}
+    s = spec.BackupSpec("b", labels=labels, annotations=annotations)
+    assert s.to_dict()["metadata"] == {"labels": labels, "annotations": annotations}
+    assert s.labels == labels and s.annotations == annotations
+    labels["team"] = "changed"  # the spec keeps its own copy, read-only
+    assert s.labels["team"] == "payments"
+    with pytest.raises(TypeError):
+        s.labels["team"] = "x"  # type: ignore[index]
+    only = spec.BackupSpec("b", annotations={"note": "x"}).to_dict()
+    assert only["metadata"] == {"annotations": {"note": "x"}}
+    assert "metadata" not in spec.BackupSpec("b").to_dict()
+    at_limit = {"k": "x" * (256 * 1024 - 1)}
+    assert spec.BackupSpec("b", annotations=at_limit).annotations == at_limit
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"includedClusterScopedResources": "sc"},
+        {"includedResources": ["pods"], "excludedNamespaceScopedResources": ["secrets"]},
+        {"metadata": ["team=a"]},
+        {"metadata": {"labels": ["team=a"]}},
+        {"metadata": {"labels": {"team": 1}}},
+        {"metadata": {"annotations": {"": "x"}}},
+    ],
+)
+def test_malformed_scoped_filters_and_metadata_in_a_manifest(doc: dict[str, object]) -> None:
+    with pytest.raises(spec.SpecError):
         spec.BackupSpec.from_dict("b", doc)

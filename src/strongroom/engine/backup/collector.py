@@ -110,11 +110,9 @@ class Collector:
             )
         ordered = filters.ordered(snapshot.resources)
         self._by_gr = {r.group_resource: r for r in snapshot.resources if r.supports("get")}
-        rfilter, unknown = filters.ResourceFilter.build(
-            snapshot.resources, self._spec.included_resources, self._spec.excluded_resources
-        )
-        for entry in unknown:
-            self._log.warning(f"resource {entry!r} is not served by the API server; ignored")
+        rfilter, scope, ignored = filters.resource_rules(snapshot.resources, self._spec)
+        for warning in ignored:
+            self._log.warning(warning)
         namespaces = self._namespaces()
         labelled = sorted(n for n, (_, excluded) in namespaces.items() if excluded)
         for name in labelled:
@@ -122,7 +120,9 @@ class Collector:
         nsfilter = filters.NamespaceFilter.build(
             self._spec.included_namespaces, self._spec.excluded_namespaces
         ).with_excluded(labelled)
-        self._filters = filters.Filters(nsfilter, rfilter, self._spec.include_cluster_resources)
+        self._filters = filters.Filters(
+            nsfilter, rfilter, self._spec.include_cluster_resources, scope
+        )
         active = sorted(n for n, (is_active, _) in namespaces.items() if is_active)
         requests = self._requests(ordered, active)
         self._log.info(
@@ -203,7 +203,7 @@ class Collector:
         """Namespaces kept: selected by name and (without selectors) all of them, or matching
         a selector, named literally, or holding an item taken."""
         res = self._by_gr.get(filters.NAMESPACES)
-        if res is None or not self._filters.resources.should_include(filters.NAMESPACES):
+        if res is None or not self._filters.keeps_namespaces():
             return
         parsed = [selectors.parse(t) for t in self._spec.selector_texts()]
         nsfilter = self._filters.namespaces

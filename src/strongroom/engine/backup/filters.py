@@ -8,6 +8,8 @@
   none (related ones are dropped too), ``None`` (auto) lists them only when every namespace is
   included, while related cluster-scoped items (PVs, CRDs, RBAC, PriorityClasses) are still
   taken unless their resource is explicitly excluded. Namespaces are exempt from this rule.
+* Or the scoped filters of Velero 1.11 (:mod:`.scoped`), which then replace the resource
+  lists and ``includeClusterResources``.
 * Never listed: volumesnapshots and volumesnapshotcontents (snapshot.storage.k8s.io), and the
   second group of a cohabiting pair (events, deployments, daemonsets, replicasets,
   networkpolicies): only the first group met is collected.
@@ -25,7 +27,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
-from strongroom.engine.backup import globs
+from strongroom.engine.backup import globs, scoped
+from strongroom.engine.backup import spec as spec_mod
 from strongroom.kube import bodies, discovery
 
 EXCLUDE_LABEL = "strongroom.io/exclude-from-backup"
@@ -163,12 +166,17 @@ class Filters:
     namespaces: NamespaceFilter
     resources: ResourceFilter
     include_cluster_resources: bool | None
+    #: The scoped filters; when set, ``resources`` and ``include_cluster_resources`` are unused.
+    scope: scoped.ScopedFilter | None = None
 
     def lists_resource(self, res: discovery.APIResource) -> bool:
-        """Whether ``res`` is listed directly (Velero's GlobalIncludesExcludes.ShouldInclude)."""
+        """Whether ``res`` is listed directly (Velero's GlobalIncludesExcludes.ShouldInclude,
+        or ScopeIncludesExcludes.ShouldInclude)."""
         gr = res.group_resource
         if gr in AUTO_EXCLUDED:
             return False
+        if self.scope is not None:
+            return self.scope.lists(res, all_namespaces=self.namespaces.includes_all)
         if not res.namespaced and gr != NAMESPACES:
             if self.include_cluster_resources is False:
                 return False
@@ -180,13 +188,46 @@ class Filters:
         """Whether a related item pulled in by another one passes the inclusion checks."""
         if group_resource in AUTO_EXCLUDED:
             return False
+        if namespace is not None and not self.namespaces.should_include(namespace):
+            return False
+        if self.scope is not None:
+            return self.scope.takes_related(group_resource, namespace is not None)
         if namespace is None:
             if self.include_cluster_resources is False and group_resource != NAMESPACES:
                 return False
             return not self.resources.explicitly_excluded(group_resource)
-        return self.namespaces.should_include(namespace) and self.resources.should_include(
-            group_resource
+        return self.resources.should_include(group_resource)
+
+    def keeps_namespaces(self) -> bool:
+        """Whether Namespace objects are taken at all (their resource not excluded)."""
+        if self.scope is not None:
+            return self.scope.keeps_namespaces()
+        return self.resources.should_include(NAMESPACES)
+
+
+def resource_rules(
+    resources: tuple[discovery.APIResource, ...], spec: spec_mod.BackupSpec
+) -> tuple[ResourceFilter, scoped.ScopedFilter | None, list[str]]:
+    """The old resource lists, or the scoped filters when ``spec`` gives those, and a warning
+    for each entry ignored (naming no served resource, or one of the other scope)."""
+    if not spec.scoped_filters:
+        rfilter, unknown = ResourceFilter.build(
+            resources, spec.included_resources, spec.excluded_resources
         )
+        return (
+            rfilter,
+            None,
+            [f"resource {e!r} is not served by the API server; ignored" for e in unknown],
+        )
+    scope, ignored = scoped.ScopedFilter.build(
+        resources,
+        namespaced=(
+            spec.included_namespace_scoped_resources,
+            spec.excluded_namespace_scoped_resources,
+        ),
+        cluster=(spec.included_cluster_scoped_resources, spec.excluded_cluster_scoped_resources),
+    )
+    return ResourceFilter(None, frozenset()), scope, ignored
 
 
 def ordered(resources: Iterable[discovery.APIResource]) -> list[discovery.APIResource]:
