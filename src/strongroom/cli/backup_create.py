@@ -43,6 +43,8 @@ class _Items:
     help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output').",
 )
 @flags.selection
+@flags.scoped_resources
+@flags.backup_metadata
 @context.output_option
 def create(name: str, **opts: Any) -> None:
     """Back up the cluster (or what the flags select) as backup NAME.
@@ -53,6 +55,13 @@ def create(name: str, **opts: Any) -> None:
     config.check_name("backup", name)
     settings = context.settings()
     location = config.load(settings.config_path).location(opts["storage_location"]).name
+    spec = backup_spec.BackupSpec.with_ttl_text(
+        name,
+        opts["ttl"],
+        storage_location=location,
+        **flags.selection_fields(opts),
+        **flags.backup_fields(opts),
+    )
     repo: repo_mod.Repository | None = None
     target: runner.BackupTarget
     if opts["writer_credential"] is not None:
@@ -61,9 +70,6 @@ def create(name: str, **opts: Any) -> None:
         _, repo = session.open_repository(location)
         heads.require_clean(repo)
         target = repo
-    spec = backup_spec.BackupSpec.with_ttl_text(
-        name, opts["ttl"], storage_location=location, **flags.selection_fields(opts)
-    )
     reporter = progress.Reporter(f"Backing up {name}", enabled=opts["wait"])
     with session.kube() as kube, reporter as bar:
         outcome = runner.run(kube, target, spec, clock=clock.SystemClock(), progress=_Items(bar))

@@ -1,4 +1,8 @@
-"""Flags that ``backup create`` and ``restore create`` share, spelled as Velero spells them."""
+"""Flags of ``backup create`` and ``restore create``, spelled as Velero spells them.
+
+:func:`selection` is shared by both; :func:`scoped_resources` (Velero 1.11's scoped resource
+filters) and :func:`backup_metadata` (``--labels``, ``--annotations``) are backup's only.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
+from strongroom import errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,3 +75,74 @@ def selection_fields(opts: dict[str, Any]) -> dict[str, Any]:
         "or_label_selectors": or_selectors(opts["or_selector"]),
         "include_cluster_resources": tristate(opts["include_cluster_resources"]),
     }
+
+
+_SCOPED = {
+    "include_cluster_scoped_resources": (
+        "included_cluster_scoped_resources",
+        "Cluster-scoped resources to include ('*' for all). Not with --include-resources, "
+        "--exclude-resources or --include-cluster-resources.",
+    ),
+    "exclude_cluster_scoped_resources": (
+        "excluded_cluster_scoped_resources",
+        "Cluster-scoped resources to exclude ('*' for all).",
+    ),
+    "include_namespace_scoped_resources": (
+        "included_namespace_scoped_resources",
+        "Namespace-scoped resources to include ('*' for all, the default).",
+    ),
+    "exclude_namespace_scoped_resources": (
+        "excluded_namespace_scoped_resources",
+        "Namespace-scoped resources to exclude ('*' for all).",
+    ),
+}
+
+
+def scoped_resources(func: F) -> F:
+    """Velero 1.11's scoped resource filters: comma lists of resources, ``*`` for all."""
+    for option in reversed(_SCOPED):
+        flag = "--" + option.replace("_", "-")
+        func = click.option(flag, option, multiple=True, help=_SCOPED[option][1])(func)
+    return func
+
+
+def backup_metadata(func: F) -> F:
+    """The Backup's own labels and annotations."""
+    func = click.option(
+        "--annotations", multiple=True, help="Annotations to apply to the backup (k=v,...)."
+    )(func)
+    return click.option("--labels", multiple=True, help="Labels to apply to the backup (k=v,...).")(
+        func
+    )
+
+
+def strict_list(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """Like :func:`comma_list`, but an empty name (``a,,b``, ``''``) is a usage error."""
+    names = tuple(part.strip() for value in values for part in value.split(","))
+    if any(not name for name in names):
+        raise errors.UsageError(f"{flag}: an empty resource name in {','.join(values)!r}")
+    return names
+
+
+def key_values(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    """``k=v,k2=v2`` (the flag may repeat) as a mapping, later keys winning as in Velero's
+    map flags; an entry without ``=`` or without a key is a usage error."""
+    found: dict[str, str] = {}
+    for value in values:
+        for pair in value.split(","):
+            key, sep, val = pair.partition("=")
+            if not sep or not key.strip():
+                raise errors.UsageError(f"invalid {flag} entry {pair!r}: expected key=value")
+            found[key.strip()] = val.strip()
+    return found
+
+
+def backup_fields(opts: dict[str, Any]) -> dict[str, Any]:
+    """The options of :func:`scoped_resources` and :func:`backup_metadata` as spec fields."""
+    fields: dict[str, Any] = {
+        field: strict_list(opts[option], "--" + option.replace("_", "-"))
+        for option, (field, _) in _SCOPED.items()
+    }
+    fields["labels"] = key_values(opts["labels"], "--labels")
+    fields["annotations"] = key_values(opts["annotations"], "--annotations")
+    return fields
