@@ -93,10 +93,6 @@ def test_labels_and_annotations_are_stored_with_the_backup(env: Env) -> None:
     assert spec["includedNamespaces"] == ["shop"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/backup_view.document does not yet lift spec.metadata into the Backup's metadata",
-)
 def test_labels_and_annotations_show_as_the_backups_metadata(env: Env) -> None:
     meta = _create_with_metadata(env)["metadata"]
     assert isinstance(meta, dict)

@@ -113,3 +113,18 @@ def test_names_selectors_and_all_as_in_velero(victim: Victim) -> None:
     assert victim.run("restore", "get", "-o", "json").json()["items"] == []
     assert victim.run("backup", "delete", "--all", "--confirm").code == ExitCode.OK
     assert victim.run("backup", "get", "-o", "json").json()["items"] == []
+
+
+def test_a_selector_matches_the_labels_given_at_backup_create(victim: Victim) -> None:
+    for name, tier in (("gold-one", "gold"), ("silver-one", "silver")):
+        made = victim.run(
+            "backup", "create", name, "--include-namespaces", "app", "--labels", f"tier={tier}"
+        )  # fmt: skip
+        assert made.code == ExitCode.OK, made.err
+    gold = victim.run("backup", "get", "-l", "tier=gold", "-o", "json").json()["items"]
+    assert [b["metadata"]["name"] for b in gold] == ["gold-one"]
+    described = victim.run("backup", "describe", "-l", "tier in (gold,silver)")
+    assert described.out.count("Storage location:") == 2
+    assert victim.run("backup", "delete", "-l", "tier!=gold", "--confirm").code == ExitCode.OK
+    left = victim.run("backup", "get", "-o", "json").json()["items"]
+    assert sorted(b["metadata"]["name"] for b in left) == ["gold-one"]

@@ -27,6 +27,12 @@ def results_lines(results: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+def _pairs(mapping: object) -> str:
+    if not isinstance(mapping, dict) or not mapping:
+        return "<none>"
+    return ", ".join(f"{k}={v}" for k, v in sorted(mapping.items()))
+
+
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--details", is_flag=True, help="Also list every resource in the backup.")
@@ -66,6 +72,11 @@ def _describe_one(loc: config.Location, backup: stored.Backup, details: bool) ->
         ("Phase", str(status.get("phase", ""))),
         ("Storage location", loc.name),
         ("Writer", backup_view.writer(backup)),
+        ("Labels", _pairs(backup_view.document(backup, loc.name)["metadata"].get("labels"))),
+        (
+            "Annotations",
+            _pairs(backup_view.document(backup, loc.name)["metadata"].get("annotations")),
+        ),
         ("Namespaces included", _list(spec.get("includedNamespaces"))),
         ("Namespaces excluded", _list(spec.get("excludedNamespaces"), "<none>")),
         ("Resources included", _list(spec.get("includedResources"))),

@@ -40,15 +40,24 @@ RESTORE_COLUMNS = (
 def document(item: backups.Backup, location: str) -> dict[str, Any]:
     """The backup (or restore) as a ``Backup``/``Restore`` object, as Velero prints it.
 
-    The label ``strongroom.io/writer`` names the registered writer that signed it, or is ""
-    when a client holding the keyring made it.
+    Its own labels and annotations (``backup create --labels/--annotations``, kept in the
+    manifest's ``spec.metadata``) come first; Strongroom's two labels always win:
+    ``strongroom.io/storage-location``, and ``strongroom.io/writer``, which names the
+    registered writer that signed it, or is "" when a client holding the keyring made it.
     """
     manifest = item.manifest
-    labels = {"strongroom.io/storage-location": location, "strongroom.io/writer": manifest.writer}
+    own = manifest.spec.get("metadata")
+    own = own if isinstance(own, dict) else {}
+    given, notes = own.get("labels"), own.get("annotations")
+    labels = {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
+    labels |= {"strongroom.io/storage-location": location, "strongroom.io/writer": manifest.writer}
+    metadata: dict[str, Any] = {"name": manifest.name, "labels": labels}
+    if isinstance(notes, dict) and notes:
+        metadata["annotations"] = {str(k): str(v) for k, v in notes.items()}
     return {
         "apiVersion": config.API_VERSION,
         "kind": manifest.kind,
-        "metadata": {"name": manifest.name, "labels": labels},
+        "metadata": metadata,
         "spec": manifest.spec,
         "status": manifest.status,
     }
