@@ -146,6 +146,8 @@ def test_refused_names(name: str) -> None:
 
 def test_ttl_from_text() -> None:
     assert spec.BackupSpec.with_ttl_text("b", "1h30m").ttl == datetime.timedelta(minutes=90)
+    assert spec.BackupSpec.with_ttl_text("b", "0").ttl == spec.DEFAULT_TTL  # Velero's rule
+    assert spec.BackupSpec.with_ttl_text("b", "0s").ttl == spec.DEFAULT_TTL
     with pytest.raises(durations.DurationError, match="ttl '3 days'"):
         spec.BackupSpec.with_ttl_text("b", "3 days")
 

@@ -144,8 +144,11 @@ class BackupSpec:
 
     @classmethod
     def with_ttl_text(cls, name: str, ttl: str, **fields: Any) -> BackupSpec:
-        """A spec whose ttl is given as a Go duration (``720h``, ``1h30m``)."""
-        return cls(name, ttl=durations.parse(ttl, "ttl"), **fields)
+        """A spec whose ttl is given as a Go duration (``720h``, ``1h30m``). A ttl of 0 is
+        the default (720h), as Velero's server makes it: read as "keep forever" or "expire at
+        once", 0 would otherwise hand the backup to the next ``backup delete --expired``."""
+        parsed = durations.parse(ttl, "ttl")
+        return cls(name, ttl=parsed or DEFAULT_TTL, **fields)
 
     def selector_texts(self) -> tuple[str, ...]:
         """The selectors as given: the label selector, or each OR selector."""
