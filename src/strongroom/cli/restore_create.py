@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import click
 
 from strongroom import clock, errors
 from strongroom.cli import config, context, flags, locate, output, progress, session
-from strongroom.engine.restore import restorer
+from strongroom.engine.restore import modifiers, restorer
 from strongroom.engine.restore import spec as restore_spec
 
 
@@ -18,6 +19,31 @@ class PartiallyFailed(errors.StrongroomError):
 
 class RestoreFailed(errors.StrongroomError):
     pass
+
+
+def _modifiers(file: pathlib.Path | None, configmap: str | None) -> dict[str, Any]:
+    """The resource modifiers the flags name (spec fields), read and parsed up front."""
+    if file is not None and configmap is not None:
+        raise errors.UsageError("give --resource-modifier-file or --resource-modifier-configmap")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise errors.UsageError(f"--resource-modifier-file {file}: unreadable") from exc
+        where = str(file)
+    elif configmap is not None:
+        namespace, _, name = configmap.rpartition("/")
+        with session.kube() as kube:
+            found = kube.get("configmaps", name, namespace or "default")
+        data = found.get("data") or {}
+        if len(data) != 1:
+            raise errors.UsageError(
+                f"ConfigMap {configmap}: resource modifiers need exactly one data key"
+            )
+        text, where = str(next(iter(data.values()))), f"ConfigMap {configmap}"
+    else:
+        return {}
+    return {"resource_modifiers": modifiers.parse(text, where), "resource_modifiers_source": where}
 
 
 def _default_name(backup: str) -> str:
@@ -36,6 +62,30 @@ def _default_name(backup: str) -> str:
 )
 @click.option("--preserve-nodeports", is_flag=True, help="Keep the node ports of services.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--status-include-resources",
+    default="",
+    metavar="RESOURCES",
+    help="Resources whose .status is restored too (resource.group, '*' for all).",
+)
+@click.option(
+    "--status-exclude-resources",
+    default="",
+    metavar="RESOURCES",
+    help="Resources whose .status is not restored.",
+)
+@click.option(
+    "--resource-modifier-file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Velero resource modifier rules (YAML) that patch objects as they are restored.",
+)
+@click.option(
+    "--resource-modifier-configmap",
+    default=None,
+    metavar="[NAMESPACE/]NAME",
+    help="The same rules from a ConfigMap of the target cluster (one data key).",
+)
 @flags.selection
 @context.output_option
 def create(name: str | None, **opts: Any) -> None:
@@ -52,6 +102,9 @@ def create(name: str | None, **opts: Any) -> None:
         else "none",
         preserve_node_ports=bool(opts["preserve_nodeports"]),
         dry_run=dry_run,
+        status_included_resources=flags.comma_list((opts["status_include_resources"],)),
+        status_excluded_resources=flags.comma_list((opts["status_exclude_resources"],)),
+        **_modifiers(opts["resource_modifier_file"], opts["resource_modifier_configmap"]),
         **flags.selection_fields(opts),
     )
     (_, repo), _ = locate.find("backup", opts["backup_name"], opts["storage_location"])
@@ -77,6 +130,12 @@ def create(name: str | None, **opts: Any) -> None:
         return
     counts = ", ".join(f"{v} {k}" for k, v in result.counts.items() if v)
     click.echo(f'Restore "{name}" {result.phase}: {counts or "nothing to do"}.')
+    if not result.stored:
+        click.echo(
+            f"warning: the restore's log and results were not stored ({result.not_stored_reason})"
+            "; 'restore get' will not list it",
+            err=True,
+        )
     if result.phase == "PartiallyFailed":
         raise PartiallyFailed(
             f"restore {name} partially failed: see 'strongroom restore describe {name}'"

@@ -18,6 +18,7 @@ from strongroom.engine import logs, results
 from strongroom.engine.restore import (
     errors,
     existing,
+    modifiers,
     namespaces,
     outcome,
     planner,
@@ -71,6 +72,17 @@ class ItemRestorer:
         desired = sanitize.with_labels(
             sanitize.in_namespace(out.item, item.target_namespace), self.labels
         )
+        rules = self.restore.resource_modifiers
+        if rules is not None:
+            try:
+                desired, applied = rules.apply(desired, item.key.group_resource)
+            except modifiers.PatchFailed as exc:
+                message = f"error restoring {self._name(item)}: resource modifier: {exc}"
+                return self._fail(item, where, message)
+            if applied:
+                self.log.info(f"{item.key}: {applied} resource modifier rules applied")
+        if self.restore.restores_status(item.key.group_resource) and "status" in backup_obj:
+            desired["status"] = backup_obj["status"]
         try:
             return self._apply(item, desired, where)
         except FATAL:
@@ -99,11 +111,33 @@ class ItemRestorer:
                 return self._fail(item, where, f"error restoring {self._name(item)}: {problem}")
         if self.restore.dry_run:
             return self._foresee(item, res, desired)
+        status = desired.pop("status", None)
         try:
-            self.kube.create(res, typing.cast(bodies.KubeObject, desired), item.target_namespace)
+            created = self.kube.create(
+                res, typing.cast(bodies.KubeObject, desired), item.target_namespace
+            )
         except kube_errors.AlreadyExists:
             return self._existing(item, res, desired, where)
+        if status is not None:
+            self._restore_status(item, res, created, status, where)
         return self._record(item, "created", "create")
+
+    def _restore_status(
+        self,
+        item: planner.PlannedItem,
+        res: discovery.APIResource,
+        created: bodies.KubeObject,
+        status: Any,
+        where: results.Where,
+    ) -> None:
+        """Put the backed-up ``.status`` on a created object (its status subresource)."""
+        body = typing.cast(bodies.KubeObject, {**created, "status": status})
+        try:
+            self.kube.replace(res, body, item.target_namespace, subresource="status")
+        except FATAL:
+            raise
+        except kube_errors.KubeError as exc:
+            self.log.warning(f"{self._name(item)}: status not restored: {exc}", where)
 
     def _namespace(self, item: planner.PlannedItem, where: results.Where) -> str:
         """Namespace objects go through the ensurer: created when missing, never updated."""

@@ -88,6 +88,9 @@ class Outcome:
     resources: Mapping[str, list[str]]
     dry_run: bool = False
     plan: tuple[PlanStep, ...] = ()
+    #: False when the location took no writes: the restore ran, its records were not kept.
+    stored: bool = True
+    not_stored_reason: str = ""
 
     @property
     def warning_count(self) -> int:

@@ -33,6 +33,7 @@ from concurrent import futures
 from typing import Any
 
 from strongroom import clock as clock_mod
+from strongroom import errors as root_errors
 from strongroom.archive import compress, reader
 from strongroom.engine import logs, results
 from strongroom.engine.restore import items, namespaces, ordering, outcome, planner, sanitize, spec
@@ -84,7 +85,10 @@ def run(
     if restore.dry_run:
         state.execute(resource_timeout, workers)
         return state.outcome()
-    writer = repo.begin_restore(backup, restore.name)
+    try:
+        writer = repo.begin_restore(backup, restore.name)
+    except root_errors.PermissionDeniedError as exc:  # a read-only location or identity
+        return _unrecorded(state, resource_timeout, workers, str(exc))
     failure: BaseException | None = None
     try:
         state.execute(resource_timeout, workers)
@@ -101,6 +105,14 @@ def run(
     if failure is not None:
         raise failure
     return state.outcome()
+
+
+def _unrecorded(state: _Run, resource_timeout: float, workers: int, why: str) -> outcome.Outcome:
+    """Restore into the cluster without storing the restore's records (the location does not
+    take writes); the outcome says so, and nothing of it is left in storage."""
+    state.log.warning(f"the restore's log and results are not stored: {why}")
+    state.execute(resource_timeout, workers)
+    return dataclasses.replace(state.outcome(), stored=False, not_stored_reason=why)
 
 
 class _Run:

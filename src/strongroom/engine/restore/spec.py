@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from strongroom.engine.backup import globs
-from strongroom.engine.restore import errors, labelsel, names, nonrestorable
+from strongroom.engine.restore import errors, labelsel, modifiers, names, nonrestorable
 
 Policy = Literal["none", "update"]
 POLICIES: tuple[str, ...] = ("none", "update")
@@ -85,6 +85,12 @@ class RestoreSpec:
     existing_resource_policy: Policy = "none"
     preserve_node_ports: bool = False
     dry_run: bool = False
+    #: Resources whose backed-up ``.status`` is restored too (Velero's ``restoreStatus``).
+    status_included_resources: tuple[str, ...] = ()
+    status_excluded_resources: tuple[str, ...] = ()
+    #: Rules that patch objects as they are restored, and where they came from.
+    resource_modifiers: modifiers.Modifiers | None = None
+    resource_modifiers_source: str = ""
 
     def __post_init__(self) -> None:
         mapping = types.MappingProxyType(dict(self.namespace_mappings))
@@ -95,6 +101,8 @@ class RestoreSpec:
             "included_resources",
             "excluded_resources",
             "or_label_selectors",
+            "status_included_resources",
+            "status_excluded_resources",
         ):
             object.__setattr__(self, field, tuple(getattr(self, field)))
         self._validate()
@@ -142,6 +150,14 @@ class RestoreSpec:
         """Whether the namespace filter is "everything" (Velero's ``IncludeEverything``)."""
         return not self.excluded_namespaces and set(self.included_namespaces) <= {"*"}
 
+    def restores_status(self, group_resource: str) -> bool:
+        """Whether objects of ``group_resource`` get their backed-up ``.status`` back."""
+        if group_resource in self.status_excluded_resources:
+            return False
+        return "*" in self.status_included_resources or (
+            group_resource in self.status_included_resources
+        )
+
     def target_namespace(self, namespace: str) -> str:
         """Where an item of backed-up ``namespace`` goes."""
         return self.namespace_mappings.get(namespace, namespace)
@@ -165,4 +181,11 @@ class RestoreSpec:
             doc["orLabelSelectors"] = [
                 labelsel.to_label_selector(s) for s in self.or_label_selectors
             ]
+        if self.status_included_resources or self.status_excluded_resources:
+            doc["restoreStatus"] = {
+                "includedResources": list(self.status_included_resources),
+                "excludedResources": list(self.status_excluded_resources),
+            }
+        if self.resource_modifiers_source:
+            doc["resourceModifier"] = {"source": self.resource_modifiers_source}
         return {k: v for k, v in doc.items() if v not in ([], {}, None)}
