@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,16 +74,25 @@ def mtls(sandbox: server.Sandbox, pki: Pki) -> Iterator[MutualTLSProxy]:
     proxy.stop()
 
 
-def test_client_certificate_data(mtls: MutualTLSProxy, pki: Pki) -> None:
+def test_client_certificate_data(
+    mtls: MutualTLSProxy, pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     cfg = cluster(
         mtls.url, ca_data=pki.ca_pem, client_cert=pki.client_cert, client_key=pki.client_key
     )
-    kube = client.Client(cfg, retry_policy=FAST_RETRY)
-    key_dir = kube._transport._tmpdir
-    assert key_dir is not None and oct(os.stat(key_dir).st_mode & 0o777) == "0o700"
-    assert kube.get("namespaces", "default")["metadata"]["name"] == "default"
-    kube.close()
-    assert not os.path.exists(key_dir), "the key file does not outlive the client"
+    with client.Client(cfg, retry_policy=FAST_RETRY) as kube:
+        assert list(tmp_path.iterdir()) == [], "the key is loaded, its file already removed"
+        assert kube.get("namespaces", "default")["metadata"]["name"] == "default"
+
+
+def test_an_unusable_client_key_is_a_configuration_error(pki: Pki) -> None:
+    cfg = cluster(
+        "https://127.0.0.1:1", ca_data=pki.ca_pem, client_cert=pki.client_cert, client_key=b"x"
+    )
+    with pytest.raises(errors.KubeConfigError, match="client certificate or key") as info:
+        client.Client(cfg)
+    assert info.value.exit_code == 9
 
 
 def test_client_certificate_files_from_a_kubeconfig(
