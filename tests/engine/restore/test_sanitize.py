@@ -93,3 +93,19 @@ def test_merge_patch_shape() -> None:
         {"a": 1, "b": {"c": 3, "d": 2}, "l": [2], "new": "x"},
     )
     assert patch == {"b": {"c": 3}, "l": [2], "gone": None, "new": "x"}
+
+
+def test_strip_copies_deeply_and_labels_and_namespace_leave_their_argument_alone() -> None:
+    before = copy.deepcopy(LIVE)
+    stripped = sanitize.strip(LIVE)
+    stripped["metadata"]["labels"]["app"] = "changed"
+    stripped["metadata"]["finalizers"].append("more")
+    stripped["data"]["k"] = "changed"
+    placed = sanitize.in_namespace(LIVE, "elsewhere")
+    labelled = sanitize.with_labels(placed, {"restore": "r"})
+    assert before == LIVE, "actions may change every part of what strip returns"
+    assert placed["metadata"]["labels"] == {"app": "web"}
+    assert labelled["metadata"] == {**placed["metadata"], "labels": {"app": "web", "restore": "r"}}
+    assert sanitize.with_labels({"kind": "X", "metadata": None}, {"a": "b"})["metadata"] == {
+        "labels": {"a": "b"}
+    }
