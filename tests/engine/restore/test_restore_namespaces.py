@@ -7,9 +7,11 @@ import threading
 import time
 
 from strongroom.engine.restore import sanitize
-from strongroom.kube import client
+from strongroom.kube import client, config
 from strongroom.repository import repo as repo_mod
+from strongroom.sandbox import server
 from tests.engine.restore import helpers as h
+from tests.kube.faultproxy import FaultProxy
 
 
 def test_terminating_namespace_is_waited_for_then_created(
@@ -74,3 +76,28 @@ def test_namespace_without_a_backed_up_object_is_created_bare(
     labels = target.get("namespaces", "copy")["metadata"]["labels"]
     assert "team" not in labels and labels[sanitize.BACKUP_LABEL] == "b1"
     assert out.resources["v1/Namespace"] == ["copy(created)"]
+
+
+def test_each_missing_namespace_is_looked_up_and_created_once_by_concurrent_workers(
+    target_sandbox: server.Sandbox, repo: repo_mod.Repository
+) -> None:
+    items = [
+        h.item("configmaps", ns, h.configmap(f"c{i}", ns))
+        for i in range(40)
+        for ns in ("shop", "other")
+    ]
+    h.write_backup(repo, "b1", items)
+    proxy = FaultProxy(target_sandbox.url).start()
+    proxy.delay = 0.01  # every answer takes a while: workers meet on the same namespace
+    cluster = config.ClusterConfig(server=proxy.url, source="t", context="t")
+    try:
+        with client.Client(cluster) as kube:
+            out, _ = h.run_restore(kube, repo)
+    finally:
+        proxy.stop()
+
+    assert out.phase == "Completed" and out.counts["created"] == 82
+    for ns in ("shop", "other"):
+        assert proxy.count("GET", f"/api/v1/namespaces/{ns}") == 1
+    assert proxy.count("POST", "/api/v1/namespaces?") == 2
+    assert proxy.count("POST", "/api/v1/namespaces/") == 80

@@ -5,10 +5,15 @@ backed-up Namespace object when the backup holds one (name mapped, labels, annot
 spec kept, the restore labels added), else bare, and recorded in the resource list as
 created; one that exists is left as it is. A namespace that is terminating is waited for
 until it is gone (up to ``timeout`` seconds), then created anew.
+
+Items are restored by several threads at once: the first to need a namespace looks it up
+(and creates it) while the others needing the same one wait for its answer, so each target
+namespace costs one GET (and one POST) whatever the number of workers.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import typing
 from collections.abc import Callable, Mapping
@@ -51,6 +56,8 @@ class Ensurer:
         self._sleep = sleep
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def ensure(self, target: str, source: str) -> str | None:
         """None once ``target`` exists, else why it could not be made to."""
@@ -60,8 +67,16 @@ class Ensurer:
         """Whether this call created ``target``, and why it could not be made to exist."""
         if target in self._ready:
             return False, None
-        if target in self._failed:
-            return False, self._failed[target]
+        with self._locks_lock:
+            lock = self._locks.setdefault(target, threading.Lock())
+        with lock:
+            if target in self._ready:
+                return False, None
+            if target in self._failed:
+                return False, self._failed[target]
+            return self._make(target, source)
+
+    def _make(self, target: str, source: str) -> tuple[bool, str | None]:
         try:
             if self._exists(target):
                 self._ready.add(target)
