@@ -3,12 +3,16 @@ namespace's objects come back with the same content."""
 
 from __future__ import annotations
 
+import threading
+from concurrent import futures
 from typing import Any
+
+import pytest
 
 from strongroom import clock
 from strongroom.engine.backup import runner
 from strongroom.engine.backup import spec as backup_spec
-from strongroom.engine.restore import sanitize
+from strongroom.engine.restore import restorer, sanitize, spec
 from strongroom.kube import client
 from strongroom.repository import repo as repo_mod
 from tests.engine.restore import helpers as h
@@ -70,3 +74,38 @@ def test_backup_engine_to_restore_engine(
     assert after == before
     assert target.get("namespaces", "shop-b")["metadata"]["labels"]["team"] == "a"
     assert "shop" not in h.names(target, "namespaces")
+
+
+def test_a_large_run_is_handed_to_the_workers_a_few_items_at_a_time(
+    target: client.Client, repo: repo_mod.Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h.write_backup(
+        repo, "b1", [h.item("configmaps", "shop", h.configmap(f"c{i}", "shop")) for i in range(120)]
+    )
+    in_pool = [0, 0]  # now, most
+    lock = threading.Lock()
+
+    def counted(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        finally:
+            with lock:
+                in_pool[0] -= 1
+
+    class Pool(futures.ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+            if getattr(fn, "__name__", "") != "restore_item":  # discovery's pool, say
+                return super().submit(fn, *args, **kwargs)
+            with lock:
+                in_pool[0] += 1
+                in_pool[1] = max(in_pool)
+            return super().submit(counted, fn, *args)
+
+    monkeypatch.setattr(restorer.futures, "ThreadPoolExecutor", Pool)
+    out = restorer.run(
+        target, repo, spec.RestoreSpec(name="r1", backup_name="b1"), clock=clock.SystemClock(),
+        workers=4,
+    )  # fmt: skip
+
+    assert out.phase == "Completed" and out.counts["created"] == 121
+    assert 4 <= in_pool[1] <= restorer.QUEUED_PER_WORKER * 4

@@ -16,7 +16,8 @@
    waited for until Established, discovery is refreshed, and every other item follows in
    priority order, bodies read back batch by batch (:func:`planner.batches`). Items of one
    resource are restored by up to ``workers`` threads at a time (the order between
-   resources is kept; the client's rate limit still applies); a dry run compares likewise.
+   resources is kept; the client's rate limit still applies), with at most
+   ``2 * workers`` handed to the pool at once; a dry run compares likewise.
 5. The log, results and resource list are stored beside the backup and the restore's
    manifest is committed with its phase: ``Completed``, ``PartiallyFailed`` (any error) or
    ``Failed``. A fatal error (the API server unreachable, the archive changed under the run)
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
@@ -46,6 +48,9 @@ from strongroom.repository import repo as repo_mod
 DEFAULT_RESOURCE_TIMEOUT = 600.0
 #: Items of one resource restored at a time (the client's rate limit still applies).
 DEFAULT_WORKERS = 8
+#: Items handed to the pool ahead of the ones finishing, per worker (a run of 40k items
+#: submitted at once held 40k futures: 35 MB at 50k objects).
+QUEUED_PER_WORKER = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,6 +141,7 @@ class _Run:
         self.done = 0
         self.failed = False
         self.pool: futures.ThreadPoolExecutor | None = None
+        self.queued = 0
         context = planner.action_context(restore, plan.planned_keys())
         labels = sanitize.restore_labels(restore.backup_name, restore.name)
         ensurer = namespaces.Ensurer(
@@ -164,7 +170,7 @@ class _Run:
             self._execute(resource_timeout)
             return
         with futures.ThreadPoolExecutor(workers, thread_name_prefix="restore") as pool:
-            self.pool = pool
+            self.pool, self.queued = pool, QUEUED_PER_WORKER * workers
             try:
                 self._execute(resource_timeout)
             finally:
@@ -214,13 +220,23 @@ class _Run:
             for item in run:
                 yield item, self.items.restore_item(item, bodies.pop(item.key))
             return
-        pending = {
-            self.pool.submit(self.items.restore_item, item, bodies.pop(item.key)): item
-            for item in run
-        }
+        pool = self.pool
+        waiting = iter(run)
+        pending: dict[futures.Future[str], planner.PlannedItem] = {}
+
+        def submit(item: planner.PlannedItem) -> None:
+            pending[pool.submit(self.items.restore_item, item, bodies.pop(item.key))] = item
+
         try:
-            for done in futures.as_completed(pending):
-                yield pending[done], done.result()
+            for item in itertools.islice(waiting, self.queued):
+                submit(item)
+            while pending:
+                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+                for future in done:
+                    following = next(waiting, None)
+                    if following is not None:
+                        submit(following)
+                    yield pending.pop(future), future.result()
         finally:
             for future in pending:
                 future.cancel()
