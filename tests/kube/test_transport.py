@@ -4,6 +4,8 @@ their reuse, malformed answers; and proxied clusters, which go through the clien
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -178,3 +180,17 @@ def test_https_cluster_through_a_proxy_tunnel() -> None:
     finally:
         proxy.stop()
     assert proxy.requests[0].startswith(b"CONNECT 127.0.0.1:")
+
+
+def test_the_client_library_is_imported_only_for_a_proxied_cluster() -> None:
+    probe = (
+        "import sys\n"
+        "from strongroom.kube import client, config\n"
+        "c = client.Client(config.ClusterConfig(server='https://127.0.0.1:1', source='t', "
+        "context='t'))\n"
+        "print('kubernetes' in sys.modules, 'urllib3' in sys.modules)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.split() == ["False", "False"], "importing the library costs every command 0.2 s"

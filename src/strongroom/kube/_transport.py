@@ -41,10 +41,6 @@ import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-import urllib3.exceptions
-from kubernetes import client as k8s_client
-from kubernetes.client import exceptions as k8s_exceptions
-
 import strongroom
 from strongroom.kube import config, credentials, errors
 
@@ -99,9 +95,6 @@ class Transport:
         self.server = cluster.server
         self._tokens = tokens
         self._read_timeout = read_timeout
-        if cluster.insecure_skip_tls_verify:
-            # asked for explicitly in the kubeconfig; kubectl does not warn per request either
-            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self._wire: _Direct | _Library = (
             _Library(cluster, pool_size, connect_timeout)
             if cluster.proxy_url
@@ -523,11 +516,20 @@ def _direct_error(
 
 
 class _Library:
-    """Requests through the ``kubernetes`` client's raw layer (``ApiClient.call_api``)."""
+    """Requests through the ``kubernetes`` client's raw layer (``ApiClient.call_api``).
+
+    The library is imported here, on first use: importing it costs a command about 0.2 s.
+    """
 
     def __init__(
         self, cluster: config.ClusterConfig, pool_size: int, connect_timeout: float
     ) -> None:
+        import urllib3.exceptions
+        from kubernetes import client as k8s_client
+
+        if cluster.insecure_skip_tls_verify:
+            # asked for explicitly in the kubeconfig; kubectl does not warn per request either
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.server = cluster.server
         self._connect_timeout = connect_timeout
         conf = k8s_client.Configuration(host=cluster.server)
@@ -561,6 +563,9 @@ class _Library:
         token: str | None,
         read_timeout: float,
     ) -> Response:
+        import urllib3.exceptions
+        from kubernetes.client import exceptions as k8s_exceptions
+
         headers = {"Accept": JSON, "Content-Type": content_type}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -595,6 +600,8 @@ class _LibraryResponse:
         return None if value is None else str(value)
 
     def read(self) -> bytes:
+        import urllib3.exceptions
+
         try:
             data: bytes = self._response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -604,6 +611,8 @@ class _LibraryResponse:
         return data
 
     def chunks(self) -> Iterator[bytes]:
+        import urllib3.exceptions
+
         try:
             yield from iter(lambda: bytes(self._raw.read1(65536)), b"")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -621,6 +630,8 @@ def _library_error(
     method: str, server: str, path: str, exc: BaseException, *, sent: bool | None
 ) -> errors.ApiUnreachable:
     """Connection refused/reset, timeouts and DNS failures, with whether the request left."""
+    import urllib3.exceptions
+
     reason = getattr(exc, "reason", None) or exc
     if sent is None:
         sent = not isinstance(
