@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -393,3 +394,34 @@ def test_plan_invariants(raw: list[tuple[str, str, str]], included: tuple[str, .
     if not included:
         restorable = {k for k in backup if k[0] not in ("nodes", "events", "backups.strongroom.io")}
         assert set(found) == restorable
+
+
+@given(st.lists(st.integers(min_value=1, max_value=150), max_size=30), st.randoms())
+def test_the_planning_pass_keeps_the_first_bodies_of_the_plan(sizes: list[int], rnd: Any) -> None:
+    budget = 400  # each body is 100-250 bytes
+    names = [f"n{i:02}" for i in range(len(sizes))]
+    found = [
+        read_item(resource, "shop", name, data={"x": "y" * size})
+        for name, size, resource in zip(
+            names, sizes, itertools.cycle(["configmaps", "secrets", "pods"]), strict=False
+        )
+    ]
+    rnd.shuffle(found)  # the archive's order is not the restore's
+    kept = planner.Kept(budget)
+    restore = spec.RestoreSpec(name="r", backup_name="b", namespace_mappings={"shop": "s2"})
+    plan = planner.plan(found, restore, SERVED, registry.default(), kept=kept)
+
+    first = planner.batches(plan.items, budget)[:1]
+    taken = kept.take(p.key for p in plan.items)
+    assert set(taken) >= {p.key for batch in first for p in batch}
+    assert sum(len(body) for body in taken.values()) <= budget
+    bodies = {planner.item_key(i.item): i.body for i in found if i.item is not None}
+    assert all(body == bodies[key] for key, body in taken.items())
+    assert kept.take(taken) == {}
+
+
+def test_nothing_larger_than_the_budget_is_kept() -> None:
+    kept = planner.Kept(10)
+    key = base.ItemKey("configmaps", "n", "big")
+    kept.offer(key, planner.order(key, "n"), b"x" * 11)
+    assert kept.take([key]) == {}

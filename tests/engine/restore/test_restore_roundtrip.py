@@ -14,6 +14,7 @@ from strongroom.engine.backup import runner
 from strongroom.engine.backup import spec as backup_spec
 from strongroom.engine.restore import restorer, sanitize, spec
 from strongroom.kube import client
+from strongroom.repository import backups
 from strongroom.repository import repo as repo_mod
 from tests.engine.restore import helpers as h
 
@@ -109,3 +110,29 @@ def test_a_large_run_is_handed_to_the_workers_a_few_items_at_a_time(
 
     assert out.phase == "Completed" and out.counts["created"] == 121
     assert 4 <= in_pool[1] <= restorer.QUEUED_PER_WORKER * 4
+
+
+@pytest.mark.parametrize(("batch_bytes", "reads"), [(64 << 20, 1), (1000, 1 + 2)])
+def test_the_first_batch_is_kept_from_the_planning_pass(
+    target: client.Client,
+    repo: repo_mod.Repository,
+    monkeypatch: pytest.MonkeyPatch,
+    batch_bytes: int,
+    reads: int,
+) -> None:
+    items = [h.item("configmaps", "shop", h.configmap(f"c{i:02}", "shop")) for i in range(24)]
+    h.write_backup(repo, "b1", items)
+    assert 2 * 1000 < sum(len(i.body) for i in items) <= 3 * 1000
+    opened: list[str] = []
+    plain_open = backups.Backup.open
+
+    def counting_open(self: backups.Backup, name: str) -> Any:
+        opened.append(name)
+        return plain_open(self, name)
+
+    monkeypatch.setattr(backups.Backup, "open", counting_open)
+    out, _ = h.run_restore(target, repo, batch_bytes=batch_bytes)
+
+    assert out.phase == "Completed" and out.counts["created"] == 25
+    assert set(h.names(target, "configmaps", "shop")) >= {f"c{i:02}" for i in range(24)}
+    assert opened.count("archive") == reads, "the planning pass, then one per later batch"

@@ -13,13 +13,16 @@ never its body; repeated strings interned) plus the backed-up Namespace objects,
 
 The restorer then reads bodies back by re-reading the (authenticated) archive once per
 :func:`batches` slice: plaintext is never spooled to disk, and memory holds at most one
-batch of bodies, whatever the size of the backup.
+batch of bodies, whatever the size of the backup. The first batch costs no second read: the
+planning pass keeps (:class:`Kept`) the bodies of the items that come first in restore order,
+up to a batch's budget, which is every body of a backup smaller than that.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import heapq
 import json
 import sys
 import types
@@ -105,12 +108,70 @@ def item_key(path: layout.ItemPath) -> base.ItemKey:
     return base.ItemKey(sys.intern(path.group_resource), namespace, path.name)
 
 
+Order = tuple[int, tuple[int, int, str], str, str]
+
+
+def order(key: base.ItemKey, target_namespace: str | None) -> Order:
+    """Where ``key`` comes in a restore: CRDs first (their own phase), then :func:`_order`."""
+    phase = 0 if key.group_resource == ordering.CRDS else 1
+    return (phase, ordering.sort_key(key.group_resource), target_namespace or "", key.name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Last:
+    """A heap entry that puts the item coming last in restore order on top."""
+
+    order: Order
+    key: base.ItemKey
+
+    def __lt__(self, other: _Last) -> bool:
+        return self.order > other.order
+
+
+class Kept:
+    """Bodies seen by the planning pass, of the items that come first in restore order, up to
+    ``budget`` bytes: what the first batch needs without reading the archive again."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._heap: list[_Last] = []
+        self._bodies: dict[base.ItemKey, bytes] = {}
+        self._size = 0
+
+    def offer(self, key: base.ItemKey, where: Order, body: bytes) -> None:
+        """Keep ``body`` unless the kept ones all come before it and fill the budget."""
+        if len(body) > self.budget:
+            return
+        replaced = self._bodies.get(key)
+        if replaced is None:
+            heapq.heappush(self._heap, _Last(where, key))
+        else:  # a name twice in the archive: the last one counts, as when read again
+            self._size -= len(replaced)
+        self._bodies[key] = body
+        self._size += len(body)
+        while self._size > self.budget:
+            dropped = heapq.heappop(self._heap).key
+            self._size -= len(self._bodies.pop(dropped))
+
+    def take(self, wanted: Iterable[base.ItemKey]) -> dict[base.ItemKey, bytes]:
+        """The kept bodies of ``wanted`` (no longer kept here)."""
+        found = {key: self._bodies.pop(key) for key in wanted if key in self._bodies}
+        self._size -= sum(len(body) for body in found.values())
+        return found
+
+
 class _Scanner:
     def __init__(
-        self, selection: filters.Selection, actions: registry.Registry, restore: spec.RestoreSpec
+        self,
+        selection: filters.Selection,
+        actions: registry.Registry,
+        restore: spec.RestoreSpec,
+        kept: Kept | None,
     ) -> None:
         self.selection = selection
         self.actions = actions
+        self.restore = restore
+        self.kept = kept
         self.context = action_context(restore, frozenset())
         self.entries: dict[base.ItemKey, Entry] = {}
         self.selected: list[base.ItemKey] = []
@@ -146,6 +207,11 @@ class _Scanner:
             self.namespaces.add(key.name)
         if self.selection.selects(key.group_resource, key.namespace, key.name, meta.get("labels")):
             self.selected.append(key)
+            if self.kept is not None:
+                target = (
+                    None if key.namespace is None else self.restore.target_namespace(key.namespace)
+                )
+                self.kept.offer(key, order(key, target), found.body)
         if self.actions.actions_for(key.group_resource):
             out = self.actions.run(base.ActionInput(key, sanitize.strip(obj), obj, self.context))
             if out.additional_items and not out.skip:
@@ -171,10 +237,7 @@ class _Scanner:
 
 
 def _order(planned: Iterable[PlannedItem]) -> list[PlannedItem]:
-    def key(p: PlannedItem) -> tuple[tuple[int, int, str], str, str]:
-        return (ordering.sort_key(p.key.group_resource), p.target_namespace or "", p.key.name)
-
-    return sorted(planned, key=key)
+    return sorted(planned, key=lambda p: order(p.key, p.target_namespace))
 
 
 def plan(
@@ -182,13 +245,16 @@ def plan(
     restore: spec.RestoreSpec,
     served: tuple[discovery.APIResource, ...],
     actions: registry.Registry,
+    *,
+    kept: Kept | None = None,
 ) -> Plan:
-    """The plan for ``restore`` of the archive ``items`` (one pass, bodies not kept).
+    """The plan for ``restore`` of the archive ``items`` (one pass); the bodies of the first
+    selected items go to ``kept`` when given.
 
     ``served`` is the target cluster's discovery, used to resolve resource names given in
     the spec. Raises SpecError subclasses for filters that cannot apply.
     """
-    scanner = _Scanner(filters.Selection.build(restore, served), actions, restore)
+    scanner = _Scanner(filters.Selection.build(restore, served), actions, restore, kept)
     for found in items:
         scanner.add(found)
     planned = [

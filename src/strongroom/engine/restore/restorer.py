@@ -83,10 +83,15 @@ def run(
     backup = repo.backup(restore.backup_name)
     backup.verify()
     actions = actions or registry.default()
+    kept = planner.Kept(batch_bytes)
     plan = planner.plan(
-        reader.iter_items(backup.open("archive")), restore, kube.discovery.resources(), actions
+        reader.iter_items(backup.open("archive")),
+        restore,
+        kube.discovery.resources(),
+        actions,
+        kept=kept,
     )
-    state = _Run(kube, backup, restore, plan, actions, clock, progress, batch_bytes)
+    state = _Run(kube, backup, restore, plan, actions, clock, progress, kept)
     if restore.dry_run:
         state.execute(resource_timeout, workers)
         return state.outcome()
@@ -130,11 +135,12 @@ class _Run:
         actions: registry.Registry,
         clock: clock_mod.Clock,
         progress: Progress | None,
-        batch_bytes: int,
+        kept: planner.Kept,
     ) -> None:
         self.kube, self.backup, self.restore, self.plan = kube, backup, restore, plan
         self.progress = progress
-        self.batch_bytes = batch_bytes
+        self.kept = kept
+        self.batch_bytes = kept.budget
         self.results = results.Results()
         self.log = logs.RunLog(clock, results=self.results)
         self.resources = outcome.ResourceList()
@@ -243,9 +249,13 @@ class _Run:
             futures.wait(pending)
 
     def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[base.ItemKey, bytes]:
-        """The bodies of ``batch`` from one more read of the (re-verified) archive."""
+        """The bodies of ``batch``: kept from the planning pass, else from one more read of
+        the (re-verified) archive."""
         wanted = {p.key for p in batch}
-        found: dict[base.ItemKey, bytes] = {}
+        found = self.kept.take(wanted)
+        wanted.difference_update(found)
+        if not wanted:
+            return found
         for entry in reader.iter_items(self.backup.open("archive")):
             if entry.item is not None:
                 key = planner.item_key(entry.item)
