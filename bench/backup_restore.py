@@ -13,8 +13,14 @@ process, timed with its peak RSS (``wait4``):
 - ``strongroom restore create`` into another empty cluster.
 
 One table, with the ratio of Strongroom to kubectl per step. Needs GNU time (Debian ``time``)
-for the peak RSS. The target: backup within 1.5x of
-the dump, and a peak RSS that stays flat as the count grows.
+for the peak RSS. The targets: backup within 1.5x of the dump, restore at most 1.0x
+``kubectl create -f``, and a peak RSS that stays flat as the count grows.
+
+Strongroom runs with the CLI's defaults, its client-side rate limit included
+(``--client-qps 500 --client-burst 1000``: a restore of N objects makes about N requests, so
+it takes at least (N - 1000) / 500 seconds), while kubectl does not throttle at these rates.
+``--client-qps Q`` runs both Strongroom commands with ``--client-qps Q --client-burst Q``
+instead, to measure what the limit hides.
 """
 
 from __future__ import annotations
@@ -144,7 +150,7 @@ def seed(kubeconfig: pathlib.Path, count: int) -> None:
                 future.result()
 
 
-def measure(count: int, work: pathlib.Path) -> dict[str, Run]:
+def measure(count: int, work: pathlib.Path, client: list[str]) -> dict[str, Run]:
     env = {**os.environ, "STRONGROOM_CONFIG": str(work / "config.yaml")}
     identity = agekeys.Identity.generate()
     (work / "id.txt").write_text(identity.encode() + "\n")
@@ -165,7 +171,7 @@ def measure(count: int, work: pathlib.Path) -> dict[str, Run]:
                 out,
             )
         found["strongroom backup"] = timed(
-            [sr, "--kubeconfig", str(source), "backup", "create", f"b{count}",
+            [sr, "--kubeconfig", str(source), *client, "backup", "create", f"b{count}",
              "--include-namespaces", ",".join(NAMESPACES), "--include-resources", RESOURCES],
             env,
         )  # fmt: skip
@@ -179,7 +185,9 @@ def measure(count: int, work: pathlib.Path) -> dict[str, Run]:
         )
     with sandbox(work, "target") as target:
         restore = ["restore", "create", f"r{count}", "--from-backup", f"b{count}"]
-        found["strongroom restore"] = timed([sr, "--kubeconfig", str(target), *restore], env)
+        found["strongroom restore"] = timed(
+            [sr, "--kubeconfig", str(target), *client, *restore], env
+        )
     return found
 
 
@@ -211,12 +219,25 @@ def _namespaces(kubeconfig: pathlib.Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--counts", default="1000,10000,50000")
+    parser.add_argument(
+        "--client-qps",
+        type=float,
+        help="run Strongroom with --client-qps and --client-burst of this (default: the CLI's)",
+    )
     args = parser.parse_args()
+    client: list[str] = []
+    if args.client_qps:
+        client = [
+            "--client-qps",
+            f"{args.client_qps:g}",
+            "--client-burst",
+            f"{args.client_qps:.0f}",
+        ]
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
     rows = []
     for count in (int(c) for c in args.counts.split(",")):
         with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:
-            runs = measure(count, pathlib.Path(tmp))
+            runs = measure(count, pathlib.Path(tmp), client)
         for ours, peer in (
             ("strongroom backup", "kubectl get -o json"),
             ("strongroom restore", "kubectl create -f"),
