@@ -4,6 +4,7 @@ their reuse, malformed answers; and proxied clusters, which go through the clien
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -190,7 +191,25 @@ def test_the_client_library_is_imported_only_for_a_proxied_cluster() -> None:
         "context='t'))\n"
         "print('kubernetes' in sys.modules, 'urllib3' in sys.modules)\n"
     )
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     found = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert found.split() == ["False", "False"], "importing the library costs every command 0.2 s"
+
+
+@pytest.mark.parametrize("no_proxy", ["", "127.0.0.1"])
+def test_a_proxy_from_the_environment_is_used_unless_no_proxy_exempts_the_server(
+    sandbox: server.Sandbox, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    proxy = ForwardProxy().start()
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.setenv("no_proxy", no_proxy)
+    try:
+        with client.Client(cluster(sandbox.url)) as kube:
+            assert kube.server_version()["major"]
+    finally:
+        proxy.stop()
+    assert len(proxy.requests) == (0 if no_proxy else 1)
