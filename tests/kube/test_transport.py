@@ -57,6 +57,7 @@ def test_a_request_arrives_whole_in_one_write(scripted: ScriptedServer) -> None:
     assert headers["Authorization"] == "Bearer t0k"
     assert headers["Content-Type"] == "application/json"
     assert headers["Host"] == scripted.url.removeprefix("http://")
+    assert headers["Accept-Encoding"] == "identity"
     assert json.loads(seen.body) == body
     assert seen.reads == 1, "head and body in one write: the server reads one packet"
 

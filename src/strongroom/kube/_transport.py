@@ -259,7 +259,10 @@ class _Direct:
             )
         self._address = (url.hostname, port or (443 if url.scheme == "https" else 80))
         self._prefix = url.path.rstrip("/")
-        self._fixed = f"Host: {url.netloc.rpartition('@')[2]}\r\nUser-Agent: {USER_AGENT}\r\n"
+        self._fixed = (
+            f"Host: {url.netloc.rpartition('@')[2]}\r\nUser-Agent: {USER_AGENT}\r\n"
+            "Accept-Encoding: identity\r\n"  # bodies are read as they come, never decoded
+        )
         self._tls = _tls_context(cluster) if url.scheme == "https" else None
         self._server_name = cluster.tls_server_name or url.hostname
         self._connect_timeout = connect_timeout
