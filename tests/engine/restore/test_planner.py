@@ -420,8 +420,10 @@ def test_the_planning_pass_keeps_the_first_bodies_of_the_plan(sizes: list[int], 
     assert kept.take(taken) == {}
 
 
-def test_nothing_larger_than_the_budget_is_kept() -> None:
+def test_nothing_larger_than_the_budget_nor_after_a_take_is_kept() -> None:
     kept = planner.Kept(10)
-    key = base.ItemKey("configmaps", "n", "big")
-    kept.offer(key, planner.order(key, "n"), b"x" * 11)
-    assert kept.take([key]) == {}
+    big, late = base.ItemKey("configmaps", "n", "big"), base.ItemKey("configmaps", "n", "late")
+    kept.offer(big, planner.order(big, "n"), b"x" * 11)
+    assert kept.take([big]) == {}
+    kept.offer(late, planner.order(late, "n"), b"x")
+    assert kept.take([late]) == {}

@@ -137,10 +137,11 @@ class Kept:
         self._heap: list[_Last] = []
         self._bodies: dict[base.ItemKey, bytes] = {}
         self._size = 0
+        self._taking = False
 
     def offer(self, key: base.ItemKey, where: Order, body: bytes) -> None:
         """Keep ``body`` unless the kept ones all come before it and fill the budget."""
-        if len(body) > self.budget:
+        if self._taking or len(body) > self.budget:
             return
         replaced = self._bodies.get(key)
         if replaced is None:
@@ -154,9 +155,12 @@ class Kept:
             self._size -= len(self._bodies.pop(dropped))
 
     def take(self, wanted: Iterable[base.ItemKey]) -> dict[base.ItemKey, bytes]:
-        """The kept bodies of ``wanted`` (no longer kept here)."""
+        """The kept bodies of ``wanted`` (no longer kept here); offers end with the first."""
+        self._taking, self._heap = True, []
         found = {key: self._bodies.pop(key) for key in wanted if key in self._bodies}
         self._size -= sum(len(body) for body in found.values())
+        if not self._bodies:
+            self._bodies = {}  # a dict keeps the table it grew to: let it go
         return found
 
 
