@@ -7,6 +7,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 import strongroom
 from strongroom.errors import ExitCode
 from tests.cli.helpers import Cli
@@ -83,3 +85,34 @@ def test_usage_errors_are_one_line_naming_the_help(cli: Cli) -> None:
         assert outcome.code == ExitCode.USAGE, args
         assert outcome.err.count("\n") == 1 and outcome.err.startswith("error: "), outcome.err
         assert cause in outcome.err and "--help'" in outcome.err
+
+
+def test_no_client_side_rate_limit_unless_asked(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    from strongroom.cli import session
+    from strongroom.sandbox import server
+
+    made: list[float] = []
+    real = session.kube
+
+    def spy() -> object:
+        client = real()
+        made.append(client.limiter.qps)
+        return client
+
+    monkeypatch.setattr(session, "kube", spy)
+    from strongroom.crypto import agekeys
+
+    identity = agekeys.Identity.generate()
+    (tmp_path / "id").write_text(identity.encode() + "\n")
+    recipient = identity.recipient().encode()
+    where = ["--provider", "filesystem", "--bucket", str(tmp_path / "b"), "--recipient", recipient]
+    assert cli("location", "create", "loc", *where).code == ExitCode.OK
+    with server.Sandbox() as cluster:
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "k")
+        for flags, qps in (([], 0.0), (["--client-qps", "50"], 50.0)):
+            name = f"x{len(made)}"
+            cli("--kubeconfig", str(kubeconfig), "--identity", str(tmp_path / "id"), *flags,
+                "backup", "create", name)  # fmt: skip
+            assert made[-1] == qps

@@ -29,7 +29,8 @@ class Settings:
     output: OutputFormat = OutputFormat.TABLE
     verbose: int = 0
     identity_files: tuple[pathlib.Path, ...] = ()
-    client_qps: float = 500.0
+    #: 0: no client-side limit (API priority and fairness on the server does the limiting).
+    client_qps: float = 0.0
     client_burst: int = 1000
 
 

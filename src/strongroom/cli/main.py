@@ -81,10 +81,11 @@ from strongroom.cli import (
 )
 @click.option(
     "--client-qps",
-    type=click.FloatRange(min=0.1),
-    default=500.0,
+    type=click.FloatRange(min=0),
+    default=0.0,
     show_default=True,
-    help="Most requests per second to the API server.",
+    help="Most requests per second to the API server (0: no client-side limit; the server's "
+    "priority and fairness limits apply, as for kubectl).",
 )
 @click.option(
     "--client-burst",
