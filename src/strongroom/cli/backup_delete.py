@@ -14,7 +14,7 @@ from collections.abc import Callable
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import heads, locate
+from strongroom.cli import flags, heads, locate
 from strongroom.engine.backup import durations, expiry
 from strongroom.repository import errors as repo_errors
 from strongroom.repository import repo as repo_mod
@@ -69,14 +69,18 @@ def _delete_expired(repo: repo_mod.Repository, confirm: bool) -> None:
 
 def _delete_incomplete(repo: repo_mod.Repository, older_than: float, confirm: bool) -> None:
     now = time.time()
-    ages = [i.age(now) for i in repo.incomplete()]
-    due = [age for age in ages if age is None or age >= older_than]
+    due = []
+    for item in repo.incomplete():
+        age = item.age(now)  # younger ones may be runs in progress
+        if age is None or age >= older_than:
+            due.append(item)
     if not due:
         click.echo("No incomplete backups or restores old enough to remove.")
         return
     if not confirm:
         click.confirm(f"Remove {len(due)} incomplete backups and restores?", abort=True)
-    for item in repo.remove_incomplete(older_than, now):
+    repo.remove_incomplete(due)
+    for item in due:
         click.echo(f"Incomplete {item.kind} {item.id} removed ({item.objects} objects).")
 
 
@@ -102,13 +106,7 @@ def _per_location(storage_location: str | None, run: Callable[[repo_mod.Reposito
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Delete every backup.")
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Delete the backups whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Delete")
 @click.option("--expired", is_flag=True, help="Delete every backup past its expiration.")
 @click.option(
     "--incomplete",

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from strongroom.cli import backup_view, config, context, locate, output
+from strongroom.cli import backup_view, config, context, flags, locate, output
 from strongroom.repository import backups as stored
 
 
@@ -39,13 +39,7 @@ def _pairs(mapping: object) -> str:
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Only")
 @context.output_option
 def describe(
     names: tuple[str, ...], details: bool, selector: str | None, storage_location: str | None
@@ -67,16 +61,14 @@ def describe(
 def _describe_one(loc: config.Location, backup: stored.Backup, details: bool) -> None:
     name = backup.name
     spec, status = backup.manifest.spec, backup.manifest.status
+    metadata = backup_view.document(backup, loc.name)["metadata"]
     pairs = [
         ("Name", name),
         ("Phase", str(status.get("phase", ""))),
         ("Storage location", loc.name),
         ("Writer", backup_view.writer(backup)),
-        ("Labels", _pairs(backup_view.document(backup, loc.name)["metadata"].get("labels"))),
-        (
-            "Annotations",
-            _pairs(backup_view.document(backup, loc.name)["metadata"].get("annotations")),
-        ),
+        ("Labels", _pairs(metadata.get("labels"))),
+        ("Annotations", _pairs(metadata.get("annotations"))),
         ("Namespaces included", _list(spec.get("includedNamespaces"))),
         ("Namespaces excluded", _list(spec.get("excludedNamespaces"), "<none>")),
         ("Resources included", _list(spec.get("includedResources"))),

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from strongroom.cli import backup_view, context, debris_view, locate
+from strongroom.cli import backup_view, context, debris_view, flags, locate
 
 
 @click.command()
@@ -14,13 +14,7 @@ from strongroom.cli import backup_view, context, debris_view, locate
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Only")
 @context.output_option
 def get(names: tuple[str, ...], selector: str | None, storage_location: str | None) -> None:
     """List the backups of every location (or of --storage-location), or only NAMES, or

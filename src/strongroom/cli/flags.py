@@ -146,3 +146,15 @@ def backup_fields(opts: dict[str, Any]) -> dict[str, Any]:
     fields["labels"] = key_values(opts["labels"], "--labels")
     fields["annotations"] = key_values(opts["annotations"], "--annotations")
     return fields
+
+
+def label_selector(verb: str) -> Callable[[F], F]:
+    """``-l/--selector`` of ``get``, ``describe`` and ``delete``: the backups or restores
+    whose labels (as ``-o json`` shows them) match."""
+    return click.option(
+        "-l",
+        "--selector",
+        default=None,
+        metavar="SELECTOR",
+        help=f"{verb} those whose labels match (k=v, k!=v, k in (a,b)...).",
+    )

@@ -8,21 +8,12 @@ import pathlib
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import config, context, keyslot_flags, location_view
+from strongroom.cli import config, context, flags, keyslot_flags, location_view
 from strongroom.repository import keyring, repo
 from strongroom.storage import factory
 
-
-def parse_key_values(values: tuple[str, ...], flag: str) -> dict[str, str]:
-    """``k=v,k2=v2`` (the flag may repeat) as a mapping; a malformed pair is a usage error."""
-    result: dict[str, str] = {}
-    for value in values:
-        for pair in value.split(","):
-            key, sep, val = pair.partition("=")
-            if not sep or not key.strip():
-                raise errors.UsageError(f"invalid {flag} entry {pair!r}: expected key=value")
-            result[key.strip()] = val.strip()
-    return result
+#: ``k=v,k2=v2`` as a mapping; one parser for every key=value flag.
+parse_key_values = flags.key_values
 
 
 @click.command()

@@ -7,7 +7,7 @@ import sys
 import click
 
 from strongroom import errors
-from strongroom.cli import locate
+from strongroom.cli import flags, locate
 
 
 class PartiallyDeleted(errors.StrongroomError):
@@ -17,13 +17,7 @@ class PartiallyDeleted(errors.StrongroomError):
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Delete the records of every restore.")
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Delete the restores whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Delete")
 @click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--storage-location", default=None, help="Location (default: the one holding each NAME)."

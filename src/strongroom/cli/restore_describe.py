@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from strongroom.cli import backup_describe, backup_view, config, context, locate, output
+from strongroom.cli import backup_describe, backup_view, config, context, flags, locate, output
 from strongroom.repository import backups as stored
 
 
@@ -14,13 +14,7 @@ from strongroom.repository import backups as stored
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Only")
 @context.output_option
 def describe(
     names: tuple[str, ...], details: bool, selector: str | None, storage_location: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from strongroom.cli import backup_view, context, locate
+from strongroom.cli import backup_view, context, flags, locate
 
 
 @click.command()
@@ -12,13 +12,7 @@ from strongroom.cli import backup_view, context, locate
 @click.option(
     "--storage-location", default=None, help="Location to read (default: every location)."
 )
-@click.option(
-    "-l",
-    "--selector",
-    default=None,
-    metavar="SELECTOR",
-    help="Only those whose labels match (k=v, k!=v, k in (a,b)...).",
-)
+@flags.label_selector("Only")
 @context.output_option
 def get(names: tuple[str, ...], selector: str | None, storage_location: str | None) -> None:
     """List restores of every location (or of --storage-location), or only NAMES, or those

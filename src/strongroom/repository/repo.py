@@ -274,18 +274,16 @@ class Repository:
 
     def _deleted(self, backup_id: str) -> bool:
         """Whether an authentic tombstone records the deletion of ``backup_id``."""
-        name = integrity.TOMBSTONES + backup_id
         try:
-            self._backend.stat(name)
+            integrity.read_tombstone(
+                self._backend,
+                integrity.TOMBSTONES + backup_id,
+                self.id,
+                lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
+                self._seals.require,
+            )
         except base_errors.NotFoundError:
             return False
-        integrity.read_tombstone(
-            self._backend,
-            name,
-            self.id,
-            lambda epoch: self._ring.subkey(epoch, "manifest-mac"),
-            self._seals.require,
-        )
         return True
 
     def _writer_key(self, writer: str, epoch: int) -> bytes:
@@ -524,18 +522,12 @@ class Repository:
         """Backups and restores that never got a manifest: in progress, or left by a crash."""
         return debris.find(self._backend)
 
-    def remove_incomplete(self, older_than: float, now: float) -> list[debris.Incomplete]:
-        """Delete every incomplete backup and restore whose newest object is at least
-        ``older_than`` seconds old (younger ones may be runs in progress), with the name
-        claims pointing to them; what was removed."""
-        owners = debris.claims_of(self._backend)
-        removed = []
-        for item in debris.find(self._backend):
-            age = item.age(now)
-            if age is None or age >= older_than:
-                debris.remove(self._backend, item, owners.get((item.backup, item.restore), []))
-                removed.append(item)
-        return removed
+    def remove_incomplete(self, items: abc.Sequence[debris.Incomplete]) -> None:
+        """Delete these incomplete backups and restores (from :meth:`incomplete`) with the
+        name claims pointing to them."""
+        owners = debris.claims_of(self._backend) if items else {}
+        for item in items:
+            debris.remove(self._backend, item, owners.get((item.backup, item.restore), []))
 
     def _tombstones(self) -> dict[str, str]:
         return integrity.read_tombstones(
