@@ -17,6 +17,8 @@ from __future__ import annotations
 import collections.abc
 import struct
 
+from strongroom.crypto.padme import padme
+
 SKIPPABLE_MAGIC = 0x184D2A50
 #: Magic numbers 0x184D2A50 to 0x184D2A5F all mark skippable frames; readers accept any.
 SKIPPABLE_MASK = 0xFFFFFFF0
@@ -25,21 +27,15 @@ MIN_PADDING = 16
 _MAX_CONTENT = 0xFFFFFFFF
 _ZERO_CHUNK = 1 << 16
 
-
-def padme(length: int) -> int:
-    """The Padmé length of ``length``: round up, keeping the top ``floor(log2 E) + 1`` bits.
-
-    With ``E = floor(log2 length)``, the low ``E - floor(log2 E) - 1`` bits are rounded up.
-    ``padme(n) >= n``; the overhead is at most about 11.1 % and shrinks as ``n`` grows.
-    """
-    if length < 0:
-        raise ValueError(f"negative length {length}")
-    if length < 2:
-        return length
-    exponent = length.bit_length() - 1
-    low_bits = exponent - exponent.bit_length()
-    mask = (1 << low_bits) - 1
-    return (length + mask) & ~mask
+__all__ = [
+    "iter_padding",
+    "iter_skippable",
+    "pad_to_padme",
+    "padded_length",
+    "padding_size",
+    "padme",
+    "skippable_frame",
+]
 
 
 def padded_length(written: int) -> int:

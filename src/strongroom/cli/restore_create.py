@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import config, context, flags, locate, output, progress, session
+from strongroom.cli import config, context, flags, output, progress, restore_source, session
 from strongroom.engine.restore import modifiers, restorer
 from strongroom.engine.restore import spec as restore_spec
 
@@ -52,7 +52,21 @@ def _default_name(backup: str) -> str:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("--from-backup", "backup_name", required=True, help="The backup to restore.")
+@click.option("--from-backup", "backup_name", default=None, help="The backup to restore.")
+@click.option(
+    "--from-schedule",
+    "schedule_name",
+    default=None,
+    metavar="SCHEDULE",
+    help="Restore the newest Completed, unexpired backup labelled "
+    "strongroom.io/schedule-name=SCHEDULE, in every location (or --storage-location).",
+)
+@click.option(
+    "--allow-partially-failed",
+    is_flag=True,
+    help="With --from-schedule, the newest Completed or PartiallyFailed backup. Refused "
+    "without --from-schedule (Velero ignores it there).",
+)
 @click.option("--namespace-mappings", default="", help="Restore namespace a as b: a:b,c:d.")
 @click.option(
     "--existing-resource-policy",
@@ -89,13 +103,20 @@ def _default_name(backup: str) -> str:
 @flags.selection
 @context.output_option
 def create(name: str | None, **opts: Any) -> None:
-    """Restore backup --from-backup as restore NAME (default: BACKUP-<timestamp>)."""
-    name = name or _default_name(opts["backup_name"])
+    """Restore backup --from-backup, or the newest backup of --from-schedule, as restore NAME
+    (default: BACKUP-<timestamp> or SCHEDULE-<timestamp>)."""
+    schedule = opts["schedule_name"]
+    restore_source.check_flags(opts["backup_name"], schedule, opts["allow_partially_failed"])
+    source = opts["backup_name"] if schedule is None else schedule  # exactly one was given
+    name = name or _default_name(source)
     config.check_name("restore", name)
     dry_run = bool(opts["dry_run"])
+    # With --from-schedule, the schedule's name stands in for the backup's until the backup is
+    # chosen: the flags are checked before any location is read.
     spec = restore_spec.RestoreSpec(
         name=name,
-        backup_name=opts["backup_name"],
+        backup_name=source,
+        schedule_name=schedule or "",
         namespace_mappings=restore_spec.parse_namespace_mappings(opts["namespace_mappings"]),
         existing_resource_policy="update"
         if opts["existing_resource_policy"] == "update"
@@ -107,7 +128,10 @@ def create(name: str | None, **opts: Any) -> None:
         **_modifiers(opts["resource_modifier_file"], opts["resource_modifier_configmap"]),
         **flags.selection_fields(opts),
     )
-    (_, repo), _ = locate.find("backup", opts["backup_name"], opts["storage_location"])
+    repo, spec = restore_source.resolve(
+        spec, opts["storage_location"], allow_partially_failed=opts["allow_partially_failed"],
+        announce=not dry_run or context.settings().output is context.OutputFormat.TABLE,
+    )  # fmt: skip
     with (
         session.kube() as kube,
         progress.Reporter(f"Restoring {name}", enabled=opts["wait"]) as bar,

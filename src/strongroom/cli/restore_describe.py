@@ -46,6 +46,7 @@ def _describe_one(loc: config.Location, restore: stored.Backup, details: bool) -
         ("Name", name),
         ("Phase", str(status.get("phase", ""))),
         ("Backup", str(spec.get("backupName", ""))),
+        *([("Schedule", str(spec["scheduleName"]))] if spec.get("scheduleName") else []),
         (
             "Namespace mappings",
             ", ".join(f"{k}:{v}" for k, v in sorted(mappings.items())) or "<none>",

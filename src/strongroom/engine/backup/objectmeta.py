@@ -18,6 +18,9 @@ from strongroom.engine.backup import selectors
 #: ``TotalAnnotationSizeLimitB``: the bytes of every annotation key and value together.
 TOTAL_ANNOTATION_SIZE = 256 * 1024
 RESERVED_LABELS = frozenset({"strongroom.io/storage-location", "strongroom.io/writer"})
+#: The label of a schedule's backups (Velero's ``velero.io/schedule-name``), given today with
+#: ``backup create --labels``; ``restore create --from-schedule`` restores the newest of them.
+SCHEDULE_LABEL = "strongroom.io/schedule-name"
 
 
 def frozen(value: object) -> Mapping[str, str] | None:

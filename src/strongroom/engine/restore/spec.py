@@ -91,6 +91,8 @@ class RestoreSpec:
     #: Rules that patch objects as they are restored, and where they came from.
     resource_modifiers: modifiers.Modifiers | None = None
     resource_modifiers_source: str = ""
+    #: The schedule whose newest backup ``backup_name`` is (Velero's ``scheduleName``), or "".
+    schedule_name: str = ""
 
     def __post_init__(self) -> None:
         mapping = types.MappingProxyType(dict(self.namespace_mappings))
@@ -166,6 +168,7 @@ class RestoreSpec:
         """The spec in Velero ``Restore.spec`` field names (empty fields left out)."""
         doc: dict[str, Any] = {
             "backupName": self.backup_name,
+            "scheduleName": self.schedule_name or None,
             "includedNamespaces": list(self.included_namespaces) or ["*"],
             "excludedNamespaces": list(self.excluded_namespaces),
             "includedResources": list(self.included_resources) or ["*"],
