@@ -29,6 +29,13 @@ def id_bytes(value: str) -> bytes:
     return base64.b32decode(value.upper() + "======")
 
 
+def id_from_bytes(raw: bytes) -> Id:
+    """The id of 16 bytes (the inverse of :func:`id_bytes`)."""
+    if len(raw) != 16:
+        raise ValueError("an id is 16 bytes")
+    return Id(base64.b32encode(raw).decode("ascii").rstrip("=").lower())
+
+
 def canonical(doc: Any) -> bytes:
     """Sorted keys, no white space, UTF-8: the bytes every MAC and hash is computed over."""
     return json.dumps(

@@ -1,0 +1,50 @@
+"""The keys of one epoch's volume data (docs/format.md §4.3, §10): derived once, kept here.
+
+Nothing above the repository layer sees them: the engine gets a chunker, chunk ids and a
+store, never a key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import blake3
+
+from strongroom.crypto import agekeys
+from strongroom.repository import keyring as keyring_mod
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class VolumeKeys:
+    """Subkeys of epoch ``epoch`` for volume data; ``identity`` is None for a writer."""
+
+    repository: str
+    epoch: int
+    recipient: agekeys.Recipient
+    identity: agekeys.Identity | None
+    chunk_id_key: bytes
+    index_key: bytes
+    mac_key: bytes
+    epoch_key: bytes | None
+
+    def __repr__(self) -> str:
+        return f"VolumeKeys(repository={self.repository!r}, epoch={self.epoch})"
+
+    def chunk_id(self, data: bytes | memoryview) -> bytes:
+        """The chunk id: BLAKE3 keyed with ``K(e, "chunk-id")`` (§10.1)."""
+        return blake3.blake3(data, key=self.chunk_id_key).digest()
+
+
+def for_epoch(ring: keyring_mod.Keyring, epoch: int) -> VolumeKeys:
+    """The volume keys of ``epoch`` from an open keyring (reader and writer)."""
+    identity = ring.recipient_identity(epoch)
+    return VolumeKeys(
+        repository=ring.repository,
+        epoch=epoch,
+        recipient=identity.recipient(),
+        identity=identity,
+        chunk_id_key=ring.subkey(epoch, "chunk-id"),
+        index_key=ring.subkey(epoch, "volume-index"),
+        mac_key=ring.subkey(epoch, "volume-mac"),
+        epoch_key=ring.epoch(epoch).key,
+    )

@@ -1,0 +1,204 @@
+"""Writing chunks into packs and reading them back (docs/format.md §10.2, §10.3).
+
+:class:`PackWriter` keeps two packs open and puts each new chunk into one of them at random,
+so that the order of chunks in a pack says nothing about the order in the files; a pack is
+stored when it reaches :data:`PACK_TARGET` bytes, and an index is stored for every
+:data:`indexes.MAX_PACKS` packs and at :meth:`PackWriter.close`. Packs stored without an index
+(a crash before close) are debris that collection removes.
+
+:class:`ChunkReader` fetches blobs by range, opening each pack's key file once, and checks
+every chunk's id after decryption.
+"""
+
+from __future__ import annotations
+
+import collections
+import secrets
+import threading
+from collections import abc
+
+from strongroom.repository import errors
+from strongroom.repository.volumes import catalog as catalog_mod
+from strongroom.repository.volumes import indexes, packs
+from strongroom.repository.volumes.keys import VolumeKeys
+from strongroom.storage import base as storage_base
+from strongroom.storage import errors as storage_errors
+
+PACK_TARGET = 32 << 20
+OPEN_PACKS = 2
+
+
+class PackWriter:
+    """Thread-safe: workers call :meth:`add` concurrently; one thread calls :meth:`close`."""
+
+    def __init__(
+        self,
+        backend: storage_base.Backend,
+        keys: VolumeKeys,
+        catalog: catalog_mod.Catalog,
+        *,
+        pack_target: int = PACK_TARGET,
+    ) -> None:
+        self._backend = backend
+        self._keys = keys
+        self._catalog = catalog
+        self._target = pack_target
+        self._open: list[packs.Builder] = []
+        self._done: list[indexes.PackEntries] = []
+        self._lock = threading.Lock()
+        self._pending: set[bytes] = set()
+        self.packs: list[str] = []
+        self.indexes: list[str] = []
+        self.bytes_stored = 0
+
+    def known(self, chunk_id: bytes) -> bool:
+        """Whether the chunk is stored already, or claimed by a writer thread; claims it if not."""
+        with self._lock:
+            if chunk_id in self._catalog or chunk_id in self._pending:
+                return True
+            self._pending.add(chunk_id)
+            return False
+
+    def add(self, chunk_id: bytes, stored: bytes, flags: int, plain: int) -> None:
+        """Seal a chunk (in its stored form, :func:`packs.compress`) into an open pack."""
+        full: packs.Builder | None = None
+        with self._lock:
+            while len(self._open) < OPEN_PACKS:
+                self._open.append(
+                    packs.Builder(self._keys.repository, self._keys.epoch, self._keys.recipient)
+                )
+            slot = secrets.randbelow(OPEN_PACKS)
+            builder = self._open[slot]
+            builder.add(chunk_id, stored, flags, plain)
+            if builder.size >= self._target:
+                full = self._open.pop(slot)
+        if full is not None:
+            self._store(full)
+
+    def _store(self, builder: packs.Builder) -> None:
+        data, entries = builder.finish()
+        self._backend.put(packs.name(builder.pack_id), data)
+        item = indexes.PackEntries(builder.pack_id, len(data), tuple(entries))
+        with self._lock:
+            self.packs.append(builder.pack_id)
+            self.bytes_stored += len(data)
+            self._catalog.add(item)
+            self._done.append(item)
+            for entry in entries:
+                self._pending.discard(entry.chunk_id)
+            batch = self._take_batch(indexes.MAX_PACKS)
+        if batch:
+            self._store_index(batch)
+
+    def _take_batch(self, size: int) -> list[indexes.PackEntries]:
+        if len(self._done) < size:
+            return []
+        batch, self._done = self._done[:size], self._done[size:]
+        return batch
+
+    def _store_index(self, batch: list[indexes.PackEntries]) -> None:
+        keys = self._keys
+        index_id, data = indexes.seal(keys.index_key, keys.repository, keys.epoch, batch)
+        self._backend.put(indexes.name(index_id), data)
+        with self._lock:
+            self.indexes.append(index_id)
+
+    def close(self) -> None:
+        """Store the open packs and an index for every pack not yet indexed."""
+        with self._lock:
+            remaining, self._open = [b for b in self._open if b.count], []
+        for builder in remaining:
+            self._store(builder)
+        with self._lock:
+            batch, self._done = self._done, []
+        for start in range(0, len(batch), indexes.MAX_PACKS):
+            self._store_index(batch[start : start + indexes.MAX_PACKS])
+
+
+class ChunkReader:
+    """Reads chunks by id through a catalog; pack key files are opened once and kept."""
+
+    def __init__(
+        self,
+        backend: storage_base.Backend,
+        keys: VolumeKeys,
+        catalog: catalog_mod.Catalog,
+        *,
+        cache: int = 256,
+    ) -> None:
+        if keys.identity is None:
+            raise errors.RepositoryError("reading volume data needs the repository's keyring")
+        self._backend = backend
+        self._keys = keys
+        self._catalog = catalog
+        self._opened: collections.OrderedDict[str, packs.Opened] = collections.OrderedDict()
+        self._cache = cache
+        self._lock = threading.Lock()
+
+    def locate(self, chunk_id: bytes) -> catalog_mod.Location:
+        where = self._catalog.get(chunk_id)
+        if where is None:
+            raise errors.IntegrityViolation(f"chunk {chunk_id.hex()[:16]} is in no index")
+        return where
+
+    def pack(self, pack_id: str) -> packs.Opened:
+        with self._lock:
+            opened = self._opened.get(pack_id)
+            if opened is not None:
+                self._opened.move_to_end(pack_id)
+                return opened
+        name = packs.name(pack_id)
+        try:
+            with self._backend.get(name, 0, None) as reader:
+                prefix = reader.read(packs.KEYFILE_MAX)
+        except storage_errors.ObjectNotFound:
+            raise errors.IntegrityViolation(f"{name}: the pack is missing") from None
+        keyfile = prefix[: packs.keyfile_length(prefix, name)]
+        assert self._keys.identity is not None
+        opened = packs.open_keyfile(
+            self._keys.repository, pack_id, self._keys.epoch, keyfile, self._keys.identity
+        )
+        with self._lock:
+            self._opened[pack_id] = opened
+            while len(self._opened) > self._cache:
+                self._opened.popitem(last=False)
+        return opened
+
+    def read(self, chunk_id: bytes) -> bytes:
+        """The chunk's plaintext, authenticated and checked against its id."""
+        where = self.locate(chunk_id)
+        self.pack(where.pack_id)  # the key file first: it says whether this is the pack at all
+        return self.read_at(where, self.fetch(where))
+
+    def fetch(self, where: catalog_mod.Location) -> bytes:
+        name = packs.name(where.pack_id)
+        try:
+            with self._backend.get(name, where.entry.offset, where.entry.stored) as reader:
+                return read_all(reader)
+        except storage_errors.ObjectNotFound:
+            raise errors.IntegrityViolation(f"{name}: the pack is missing") from None
+        except storage_errors.ShortReadError:
+            raise errors.IntegrityViolation(f"{name}: the pack is shorter than indexed") from None
+
+    def read_at(self, where: catalog_mod.Location, sealed: bytes | memoryview) -> bytes:
+        plain = self.pack(where.pack_id).blob(where.number, where.entry, sealed)
+        if self._keys.chunk_id(plain) != where.entry.chunk_id:
+            raise errors.IntegrityViolation(
+                f"{packs.name(where.pack_id)}: blob {where.number} is not the chunk it claims"
+            )
+        return plain
+
+
+def read_all(reader: storage_base.Readable) -> bytes:
+    parts = []
+    while chunk := reader.read(1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def missing_packs(backend: storage_base.Backend, pack_ids: abc.Iterable[str]) -> list[str]:
+    """Which of ``pack_ids`` the storage does not hold (one listing, not one stat each)."""
+    wanted = set(pack_ids)
+    for info in backend.list(packs.PREFIX):
+        wanted.discard(info.name[len(packs.PREFIX) :])
+    return sorted(wanted)
