@@ -24,7 +24,7 @@ def verify(name: str | None) -> None:
     problems = heads.check(repo)
     problems += repo.claim_problems()
     count = 0
-    for item in [*repo.backups(), *repo.restores()]:
+    for item in [*repo.committed(), *repo.restores()]:
         try:
             item.verify()
             count += 1

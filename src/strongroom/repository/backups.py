@@ -24,6 +24,12 @@ BACKUP_TYPES = ("archive", "log", "results", "resources")
 TOMBSTONES = "d/"
 
 
+#: Manifest kinds stored at ``b/<id>/manifest``: a backup of resources, or a standalone
+#: snapshot of volume data (format §10.5); and at ``b/<id>/r/<rid>/manifest``.
+BACKUP_KINDS = ("Backup", "VolumeSnapshot")
+RESTORE_KINDS = ("Restore",)
+
+
 def backup_prefix(backup: str) -> str:
     return f"b/{backup}/"
 
@@ -128,8 +134,9 @@ class Writer:
                 self.backend.delete(name)
         with contextlib.suppress(base_errors.StrongroomError):
             self.backend.purge(self.prefix)  # debris of an interrupted put
-        with contextlib.suppress(base_errors.StrongroomError):
-            self.backend.delete(self.claim)
+        if self.claim:
+            with contextlib.suppress(base_errors.StrongroomError):
+                self.backend.delete(self.claim)
         self.records.clear()
         self.pending.clear()
 
@@ -221,6 +228,8 @@ def load(
         epoch,
     ):
         raise errors.IntegrityViolation(f"{prefix}manifest: belongs to another backup or epoch")
+    if manifest.kind not in (RESTORE_KINDS if restore_id else BACKUP_KINDS):
+        raise errors.IntegrityViolation(f"{prefix}manifest: of unknown kind {manifest.kind!r}")
     if not restore_id:
         listed = manifest.record("key")
         if (listed.size, listed.sha256) != (key_record.size, key_record.sha256):
@@ -319,8 +328,10 @@ def new_writer(
     previous: dict[str, str] | None = None,
     signer: manifests.Signer | None = None,
 ) -> Writer:
-    """Claim the name and, for a backup, store its key object; the writer for the rest."""
-    claims.take(backend, claim, kind.lower(), name, claim_ids)
+    """Claim the name (``claim`` "" for a snapshot, which has an id only) and, for a backup
+    or snapshot, store its key object; the writer for the rest."""
+    if claim:
+        claims.take(backend, claim, kind.lower(), name, claim_ids)
     writer = Writer(backend, ref, kind, name, identity, claim, mac_key, previous, signer=signer)
     if key_recipients is not None:
         key_ref = dataclasses.replace(ref, type="key")

@@ -32,6 +32,7 @@ from strongroom.repository import (
 from strongroom.repository import header as header_mod
 from strongroom.repository import keyring as keyring_mod
 from strongroom.repository import seals as seals_mod
+from strongroom.repository.volumes import keys as volkeys
 from strongroom.storage import base as storage_base
 
 FORMAT = header_mod.FORMAT
@@ -186,7 +187,7 @@ class Repository:
     ) -> list[tuple[keyslots.Slot, keyslots.Slot]]:
         """Seal the current epoch, then start a new one for new backups (format §4.5)."""
         sealers = keyadmin.sealers(self._trusted, self.id, credentials)
-        items = [*self.backups(), *self.restores()]
+        items = [*self.committed(), *self.restores()]
         if self.listing_problems:
             raise errors.IntegrityViolation(
                 f"not sealing key epoch {self._ring.current.number} over a tampered "
@@ -328,12 +329,6 @@ class Repository:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
         backup_id = documents.new_id()
         epoch = self._ring.current.number
-        latest = integrity.tip(self.backups())
-        previous = (
-            None
-            if latest is None
-            else {"backup": latest.id, "sha256": latest.manifest_record.sha256}
-        )
         return stored.new_writer(
             self._backend,
             kind="Backup",
@@ -344,8 +339,36 @@ class Repository:
             mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=agekeys.Identity.generate(),
             key_recipients=self._key_recipients(),
-            previous=previous,
+            previous=self._previous(),
         )
+
+    def _previous(self) -> dict[str, str] | None:
+        """What a new manifest chains to: the tip of the committed backups and snapshots."""
+        latest = integrity.tip(self.committed())
+        if latest is None:
+            return None
+        return {"backup": latest.id, "sha256": latest.manifest_record.sha256}
+
+    def begin_snapshot(self) -> stored.Writer:
+        """A writer for a new standalone volume snapshot (format §10.5): named by its id."""
+        snapshot_id = documents.new_id()
+        epoch = self._ring.current.number
+        return stored.new_writer(
+            self._backend,
+            kind="VolumeSnapshot",
+            name=snapshot_id,
+            ref=objects.Ref(self.id, snapshot_id, "", epoch),
+            claim="",
+            claim_ids={},
+            mac_key=self._ring.subkey(epoch, "manifest-mac"),
+            identity=agekeys.Identity.generate(),
+            key_recipients=self._key_recipients(),
+            previous=self._previous(),
+        )
+
+    def volume_keys(self, epoch: int | None = None) -> volkeys.VolumeKeys:
+        """The volume-data keys of ``epoch`` (default: the current one), format §10."""
+        return volkeys.for_epoch(self._ring, epoch or self._ring.current.number)
 
     def begin_restore(self, backup: stored.Backup, name: str) -> stored.Writer:
         """A writer for the outputs of restore ``name`` of ``backup``, stored beside it, bound
@@ -412,7 +435,7 @@ class Repository:
 
     def _successor_of(self, backup_id: str) -> str | None:
         """The name of a committed backup whose manifest names ``backup_id`` as previous."""
-        for item in self.backups():
+        for item in self.committed():
             if (item.manifest.previous or {}).get("backup") == backup_id:
                 return item.name
         return None
@@ -456,12 +479,21 @@ class Repository:
                 if problem not in self.listing_problems:
                     self.listing_problems.append(problem)
 
-    def backups(self) -> list[stored.Backup]:
-        """Every committed backup that authenticates; oldest first."""
+    def committed(self) -> list[stored.Backup]:
+        """Every committed backup and standalone volume snapshot that authenticates (the
+        chain holds both); oldest first."""
         return sorted(
             self._listing(False),
             key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
         )
+
+    def backups(self) -> list[stored.Backup]:
+        """Every committed backup of resources that authenticates; oldest first."""
+        return [b for b in self.committed() if b.manifest.kind == "Backup"]
+
+    def snapshots(self) -> list[stored.Backup]:
+        """Every committed standalone volume snapshot that authenticates; oldest first."""
+        return [b for b in self.committed() if b.manifest.kind == "VolumeSnapshot"]
 
     def restores(self) -> list[stored.Backup]:
         return sorted(
@@ -539,7 +571,7 @@ class Repository:
 
     def audit(self, remembered: integrity.Head | None) -> tuple[list[str], integrity.Head | None]:
         """Problems with the set of backups as a whole, and the newest backup now."""
-        present = self.backups()
+        present = self.committed()
         deleted = self._tombstones()
         problems = [*self.problems, *self.listing_problems]
         problems += integrity.chain_problems(present, deleted)

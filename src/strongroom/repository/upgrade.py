@@ -89,7 +89,7 @@ def upgrade(
             "them, --recipient AGE_PUBKEY for offline keys that are yours, or "
             "--drop-unverified to leave them out"
         )
-    items = [*repo.backups(), *repo.restores()]
+    items = [*repo.committed(), *repo.restores()]
     if repo.listing_problems:
         raise errors.IntegrityViolation(
             f"not upgrading a tampered repository: {repo.listing_problems[0]}"
