@@ -66,6 +66,19 @@ def test_subkey_refuses_bad_input(key: bytes, repository: bytes, purpose: str) -
         kdf.subkey(key, repository, purpose)
 
 
+@pytest.mark.parametrize(("purpose", "length"), [("chunker-table", 2048), ("chunker-prf", 16)])
+def test_subkey_of_another_length_is_hkdf_with_that_length(purpose: str, length: int) -> None:
+    info = f"strongroom.io/v1/{purpose}".encode()
+    expected = _hkdf_sha256(EPOCH_KEY, REPOSITORY_ID, info, length)
+    assert kdf.subkey(EPOCH_KEY, REPOSITORY_ID, purpose, length) == expected
+
+
+@pytest.mark.parametrize("length", [0, -1, 255 * 32 + 1])
+def test_subkey_refuses_lengths_hkdf_cannot_give(length: int) -> None:
+    with pytest.raises(errors.CryptoError):
+        kdf.subkey(EPOCH_KEY, REPOSITORY_ID, "chunker-table", length)
+
+
 def test_recipient_identity_uses_the_recipient_subkey() -> None:
     identity = kdf.recipient_identity(EPOCH_KEY, REPOSITORY_ID)
     assert identity.secret == kdf.subkey(EPOCH_KEY, REPOSITORY_ID, "recipient")

@@ -1,7 +1,7 @@
 """Key derivation: epoch subkeys (docs/format.md §4.3) and Argon2id for passphrase slots (§4.2).
 
-``subkey(K_e, repository id, purpose) = HKDF-SHA-256(ikm=K_e, salt=repository id (16 bytes),
-info="strongroom.io/v1/" + purpose, L=32)``.
+``subkey(K_e, repository id, purpose, L) = HKDF-SHA-256(ikm=K_e, salt=repository id (16 bytes),
+info="strongroom.io/v1/" + purpose, L)``, ``L = 32`` unless the purpose's row says otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ PURPOSES = (
 )
 _PURPOSE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 KEY_SIZE = 32
+#: HKDF-SHA-256 gives at most 255 blocks of 32 bytes (RFC 5869).
+MAX_SUBKEY_SIZE = 255 * 32
 REPOSITORY_ID_SIZE = 16
 
 MAX_MEMORY_KIB = 1_048_576
@@ -47,16 +49,18 @@ class Argon2Params:
 ARGON2_DEFAULTS = Argon2Params(memory_kib=65536, iterations=3, lanes=1)
 
 
-def subkey(epoch_key: bytes, repository_id: bytes, purpose: str) -> bytes:
-    """The 32-byte subkey of ``purpose`` for one epoch key of one repository."""
+def subkey(epoch_key: bytes, repository_id: bytes, purpose: str, length: int = KEY_SIZE) -> bytes:
+    """The ``length``-byte subkey of ``purpose`` for one epoch key of one repository."""
     if len(epoch_key) != KEY_SIZE:
         raise errors.CryptoError("subkey: the epoch key must be 32 bytes")
     if len(repository_id) != REPOSITORY_ID_SIZE:
         raise errors.CryptoError("subkey: the repository id must be 16 bytes")
     if not _PURPOSE.fullmatch(purpose):
         raise errors.CryptoError(f"subkey: malformed purpose {purpose!r}")
+    if not 1 <= length <= MAX_SUBKEY_SIZE:
+        raise errors.CryptoError(f"subkey: the length must be 1..{MAX_SUBKEY_SIZE} bytes")
     info = (INFO_PREFIX + purpose).encode("ascii")
-    return hkdf.HKDF(hashes.SHA256(), KEY_SIZE, salt=repository_id, info=info).derive(epoch_key)
+    return hkdf.HKDF(hashes.SHA256(), length, salt=repository_id, info=info).derive(epoch_key)
 
 
 def recipient_identity(epoch_key: bytes, repository_id: bytes) -> agekeys.Identity:
