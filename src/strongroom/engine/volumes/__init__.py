@@ -1,0 +1,1 @@
+"""Volume data: walking a folder into a tree of entries, and placing a tree back on disk."""
