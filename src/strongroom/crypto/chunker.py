@@ -1,0 +1,131 @@
+"""Content-defined chunking of volume data and chunk ids (docs/format.md §10.1).
+
+A :class:`Chunker` holds one epoch's chunker secrets (the table ``T`` and the AES key ``P``)
+and cuts data where the keyed rolling hash says; :func:`chunk_id` is the keyed BLAKE3 of a
+chunk. The cuts come from the C extension ``strongroom.crypto._chunker`` (AES through OpenSSL's
+libcrypto, scanning without the GIL) when it is built, else from ``_chunker_py``, which gives
+the same cuts far more slowly; :data:`NATIVE` tells which one ``Chunker`` uses by default.
+
+Every method may be called from several threads at once: a chunker never changes once made.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Callable, Iterator
+from typing import NewType, Protocol, runtime_checkable
+
+import blake3
+
+from strongroom.crypto import _chunker_py, errors, kdf
+
+try:
+    from strongroom.crypto import _chunker
+except ImportError:  # pragma: no cover - a build without the C extension
+    _built = False
+else:
+    _built = True
+
+MIN = _chunker_py.MIN
+AVG = _chunker_py.AVG
+MAX = _chunker_py.MAX
+TABLE_SIZE = _chunker_py.TABLE_SIZE
+PRF_KEY_SIZE = _chunker_py.PRF_KEY_SIZE
+CHUNK_ID_KEY_SIZE = 32
+#: How much :meth:`Chunker.chunks` reads before each scan; it holds at most BLOCK + MAX bytes.
+BLOCK = 4 * 1024 * 1024
+#: Whether the C extension is built, and so what ``Chunker`` uses unless told.
+NATIVE: bool = _built
+
+ChunkId = NewType("ChunkId", bytes)
+Buffer = bytes | bytearray | memoryview | mmap.mmap
+
+
+@runtime_checkable
+class Readable(Protocol):
+    """A binary file: ``read(n)`` returns up to ``n`` bytes, ``b""`` only at the end."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+class _Cutter(Protocol):
+    def cuts(self, buf: Buffer, /) -> list[int]: ...
+
+
+class Chunker:
+    """The chunker of one epoch: ``Chunker(table, prf_key)``, or :func:`for_epoch`.
+
+    ``native`` picks the implementation: ``True`` the C extension (CryptoError if it is not
+    built), ``False`` the pure-Python one, ``None`` (default) the C one when it is built.
+    """
+
+    def __init__(self, table: bytes, prf_key: bytes, *, native: bool | None = None) -> None:
+        if len(table) != TABLE_SIZE or len(prf_key) != PRF_KEY_SIZE:
+            raise errors.CryptoError("chunker: the table must be 2048 bytes, the PRF key 16")
+        if native is None:
+            native = NATIVE
+        if native and not NATIVE:
+            raise errors.CryptoError(
+                "chunker: the C extension strongroom.crypto._chunker is not built "
+                "(make install, with OpenSSL's headers: apt-get install libssl-dev)"
+            )
+        self.native = native
+        self._cutter: _Cutter = (
+            _chunker.Chunker(table, prf_key) if native else _chunker_py.Chunker(table, prf_key)
+        )
+
+    def cuts(self, buf: Buffer) -> list[int]:
+        """The end offsets (exclusive) of every complete chunk of ``buf``, from offset 0.
+
+        A chunk is complete when its cut condition holds or it reached MAX. What follows the
+        last offset is left to the caller: scanned again with more data after it, it gives the
+        cuts a scan of the whole at once gives, and at the end of the file it is the last chunk.
+        """
+        return self._cutter.cuts(buf)
+
+    def chunks(
+        self, source: Readable | Callable[[int], bytes], block: int = BLOCK
+    ) -> Iterator[memoryview]:
+        """The chunks of everything ``source`` gives until ``b""``, read ``block`` bytes at a time.
+
+        Each chunk is a read-only view into the block it was cut from: copy it (``bytes(c)``)
+        to keep it without keeping the block.
+        """
+        if block < 1:
+            raise ValueError("chunker: the block size must be positive")
+        read = source.read if isinstance(source, Readable) else source
+        rest, eof = b"", False
+        while not eof:
+            pieces, filled = [rest], 0
+            while filled < block and not eof:
+                piece = read(block - filled)
+                pieces.append(piece)
+                filled += len(piece)
+                eof = not piece
+            data = b"".join(pieces)
+            view, start = memoryview(data), 0
+            for end in self.cuts(data):
+                yield view[start:end]
+                start = end
+            rest = data[start:]
+        if rest:
+            yield memoryview(rest)
+
+
+def for_epoch(epoch_key: bytes, repository_id: bytes, *, native: bool | None = None) -> Chunker:
+    """The chunker of epoch key ``epoch_key``: ``T`` and ``P`` are its subkeys (§4.3)."""
+    table = kdf.subkey(epoch_key, repository_id, "chunker-table", TABLE_SIZE)
+    prf_key = kdf.subkey(epoch_key, repository_id, "chunker-prf", PRF_KEY_SIZE)
+    return Chunker(table, prf_key, native=native)
+
+
+def chunk_id_key(epoch_key: bytes, repository_id: bytes) -> bytes:
+    """The epoch's key of chunk ids, ``K(e, "chunk-id")``."""
+    return kdf.subkey(epoch_key, repository_id, "chunk-id")
+
+
+def chunk_id(key: bytes, data: Buffer) -> ChunkId:
+    """``BLAKE3(key, data)``, 32 bytes: the id of the chunk ``data`` in the epoch of ``key``."""
+    if len(key) != CHUNK_ID_KEY_SIZE:
+        raise errors.CryptoError("chunk id: the key must be 32 bytes")
+    return ChunkId(blake3.blake3(data, key=key).digest())
