@@ -3,7 +3,7 @@
 ::
 
     VolumeError (StrongroomError, exit 1)
-    ├── RootError                            the folder to back up is missing or not a folder
+    ├── RootError                            the folder to walk or restore into is not usable
     ├── EntryTooLarge                        an entry whose tree line would pass MAX_LINE
     ├── IncludeError (UsageError, 2)         an include path that is not a relative path
     └── TreeError (IntegrityError, 4)        a tree (§10.4) that is malformed, out of order,
@@ -33,7 +33,7 @@ class VolumeError(errors.StrongroomError):
 
 
 class RootError(VolumeError):
-    """The folder to walk is missing, unreadable or not a folder."""
+    """The folder to walk, or to restore into, is missing, unreadable or not a folder."""
 
 
 class EntryTooLarge(VolumeError):
