@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import abc
 
 from strongroom.repository import errors, objects
 from strongroom.repository.volumes import indexes, packs
@@ -52,8 +53,14 @@ class Catalog:
                 self._chunks.setdefault(entry.chunk_id, Location(item.pack_id, number, entry))
 
 
-def load(backend: storage_base.Backend, keys: VolumeKeys) -> Catalog:
-    """Read and merge every index of ``keys.epoch``; failures go to ``problems``."""
+def load(
+    backend: storage_base.Backend, keys: VolumeKeys, exclude: abc.Set[str] = frozenset()
+) -> Catalog:
+    """Read and merge every index of ``keys.epoch``; failures go to ``problems``.
+
+    Packs in ``exclude`` (those a collection has marked, for a backup) are left out, so their
+    chunks count as absent and get stored again.
+    """
     catalog = Catalog()
     for info in backend.list(indexes.PREFIX):
         index_id = info.name[len(indexes.PREFIX) :]
@@ -67,5 +74,6 @@ def load(backend: storage_base.Backend, keys: VolumeKeys) -> Catalog:
             continue
         catalog.index_packs[index_id] = [item.pack_id for item in items]
         for item in items:
-            catalog.add(item)
+            if item.pack_id not in exclude:
+                catalog.add(item)
     return catalog
