@@ -15,6 +15,7 @@ from typing import Any
 from strongroom import clock
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys, signing
+from strongroom.crypto import chunker as chunker_mod
 from strongroom.crypto.providers import base as provider_base
 from strongroom.repository import backups as stored
 from strongroom.repository import (
@@ -369,6 +370,11 @@ class Repository:
     def volume_keys(self, epoch: int | None = None) -> volkeys.VolumeKeys:
         """The volume-data keys of ``epoch`` (default: the current one), format §10."""
         return volkeys.for_epoch(self._ring, epoch or self._ring.current.number)
+
+    def volume_chunker(self, epoch: int | None = None) -> chunker_mod.Chunker:
+        """The content-defined chunker of ``epoch`` (default: the current one), format §10.1."""
+        number = epoch or self._ring.current.number
+        return chunker_mod.for_epoch(self._ring.epoch(number).key, documents.id_bytes(self.id))
 
     def begin_restore(self, backup: stored.Backup, name: str) -> stored.Writer:
         """A writer for the outputs of restore ``name`` of ``backup``, stored beside it, bound

@@ -1,0 +1,275 @@
+"""Backing up a folder into a snapshot (docs/format.md §10): walk, chunk, store, commit.
+
+The walk, file reading and chunking run in the calling thread (the chunker scans without the
+GIL); each chunk's id, compression and encryption run in a pool of worker threads, with at
+most :data:`IN_FLIGHT` bytes of chunks queued, so memory is bounded whatever the data: the
+queued chunks, two open packs, and a window of entries waiting for their chunk ids. The tree
+is produced as the walk goes and streamed, encrypted, to storage. A file unchanged since the
+parent snapshot (same size, mtime, ctime, inode) keeps its chunks without being read.
+
+The snapshot commits only after every pack it needs is stored and indexed, its session
+object is still there (no collection ran past it), and every reused pack still exists.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import json
+import os
+import socket
+import threading
+from collections import abc
+from typing import Any
+
+from strongroom import clock as clock_mod
+from strongroom.archive import compress
+from strongroom.engine.volumes import errors, parent, snapshots, tree, walk
+from strongroom.repository import repo as repo_mod
+from strongroom.repository.volumes import catalog, collect, packs, sessions, store
+
+IN_FLIGHT = 64 << 20
+WINDOW = 4096
+MAX_WARNINGS_KEPT = 1000
+
+
+@dataclasses.dataclass
+class Stats:
+    files: int = 0
+    dirs: int = 0
+    bytes: int = 0
+    bytes_read: int = 0
+    chunks_new: int = 0
+    bytes_new: int = 0
+    reused_files: int = 0
+
+
+@dataclasses.dataclass
+class Outcome:
+    snapshot: str
+    phase: str
+    stats: Stats
+    warnings: list[str]
+    parent: str | None
+
+
+class _Budget:
+    """At most ``limit`` bytes of chunks queued for the workers."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._used = 0
+        self._cond = threading.Condition()
+
+    def take(self, size: int) -> None:
+        with self._cond:
+            while self._used and self._used + size > self._limit:
+                self._cond.wait()
+            self._used += size
+
+    def give(self, size: int) -> None:
+        with self._cond:
+            self._used -= size
+            self._cond.notify_all()
+
+
+class _Run:
+    def __init__(
+        self,
+        repository: repo_mod.Repository,
+        writer: store.PackWriter,
+        reusable: abc.Callable[[bytes], bool],
+        pool: concurrent.futures.Executor,
+        progress: abc.Callable[[Stats], None] | None,
+    ) -> None:
+        self.keys = repository.volume_keys()
+        self.chunker = repository.volume_chunker()
+        self.writer = writer
+        self.reusable = reusable
+        self.pool = pool
+        self.budget = _Budget(IN_FLIGHT)
+        self.stats = Stats()
+        self.warnings: list[str] = []
+        self.warning_count = 0
+        self.progress = progress
+        self._lock = threading.Lock()
+
+    def warn(self, path: bytes, message: str) -> None:
+        with self._lock:
+            self.warning_count += 1
+            if len(self.warnings) < MAX_WARNINGS_KEPT:
+                where = os.fsdecode(path) or "."
+                self.warnings.append(f"{where}: {message}")
+
+    def process(self, chunk: bytes) -> bytes:
+        try:
+            chunk_id = self.keys.chunk_id(chunk)
+            if not self.writer.known(chunk_id):
+                stored, flags = packs.compress(chunk)
+                self.writer.add(chunk_id, stored, flags, len(chunk))
+                with self._lock:
+                    self.stats.chunks_new += 1
+            return chunk_id
+        finally:
+            self.budget.give(len(chunk))
+
+    def submit(self, chunk: bytes) -> concurrent.futures.Future[bytes]:
+        self.budget.take(len(chunk))
+        return self.pool.submit(self.process, chunk)
+
+
+def _entries(
+    run: _Run, walker: walk.Walk, cursor: parent.Cursor | None
+) -> abc.Iterator[tree.Entry]:
+    """The tree's entries, in order, each once its chunk ids are known."""
+    window: collections.deque[tuple[tree.Entry, list[concurrent.futures.Future[bytes]]]]
+    window = collections.deque()
+    for found in walker:
+        entry = found.entry
+        futures: list[concurrent.futures.Future[bytes]] = []
+        if entry.type == tree.EntryType.DIR:
+            run.stats.dirs += 1
+        elif entry.type == tree.EntryType.FILE:
+            run.stats.files += 1
+            run.stats.bytes += entry.size
+        if found.needs_data:
+            before = cursor.find(entry.path) if cursor is not None else None
+            if (
+                before is not None
+                and parent.unchanged(entry, before)
+                and all(run.reusable(c) for c in before.chunk_ids())
+            ):
+                entry = dataclasses.replace(entry, chunks=before.chunks)
+                run.stats.reused_files += 1
+            else:
+                futures = _read(run, walker, found)
+        window.append((entry, futures))
+        while window and (len(window) > WINDOW or all(f.done() for f in window[0][1])):
+            yield _complete(*window.popleft())
+        if run.progress is not None:
+            run.progress(run.stats)
+    while window:
+        yield _complete(*window.popleft())
+
+
+def _read(
+    run: _Run, walker: walk.Walk, found: walk.Found
+) -> list[concurrent.futures.Future[bytes]]:
+    datafile = walker.open(found)
+    if datafile is None:
+        return []
+    futures = []
+    with datafile:
+        for chunk in run.chunker.chunks(datafile):
+            run.stats.bytes_read += len(chunk)
+            futures.append(run.submit(bytes(chunk)))
+    return futures
+
+
+def _complete(entry: tree.Entry, futures: list[concurrent.futures.Future[bytes]]) -> tree.Entry:
+    if not futures:
+        return entry
+    return dataclasses.replace(entry, chunks=b"".join(f.result() for f in futures))
+
+
+def backup(
+    repository: repo_mod.Repository,
+    path: str,
+    *,
+    tags: dict[str, str] | None = None,
+    clock: clock_mod.Clock | None = None,
+    progress: abc.Callable[[Stats], None] | None = None,
+    workers: int | None = None,
+) -> Outcome:
+    """Snapshot the folder ``path``; raises on failure, leaving no visible snapshot."""
+    clock = clock or clock_mod.SystemClock()
+    started = clock_mod.rfc3339(clock.now())
+    root = os.path.abspath(path)
+    keys = repository.volume_keys()
+    backend = repository.backend
+    host = socket.gethostname()
+    previous = snapshots.parent_of(repository, root, host, keys.epoch)
+    session = sessions.Session(backend, keys, clock)
+    session.start()
+    snapshot_writer = None
+    try:
+        doomed = collect.candidate_packs(backend, keys)
+        known = catalog.load(backend, keys, exclude=doomed)
+        pack_writer = store.PackWriter(backend, keys, known)
+        snapshot_writer = repository.begin_snapshot()
+        cursor = None if previous is None else parent.Cursor(snapshots.entries(previous))
+        with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool:
+            run = _Run(repository, pack_writer, known.__contains__, pool, progress)
+            walker = walk.walk(os.fsencode(root), warn=run.warn)
+            referenced: set[str] = set()
+            entries = _tracked(_entries(run, walker, cursor), known, referenced, session)
+            lines = tree.encode(entries, keys.epoch)
+            snapshot_writer.put("tree", compress.compress_stream(lines))
+        pack_writer.close()
+        run.stats.bytes_new = pack_writer.bytes_stored
+        referenced |= set(pack_writer.packs)
+        session.check()
+        missing = store.missing_packs(backend, referenced)
+        if missing:
+            raise errors.VolumeError(
+                f"packs this snapshot reuses were deleted while it ran ({', '.join(missing[:3])}"
+                "...): nothing was committed; run the backup again"
+            )
+        phase = "PartiallyFailed" if run.warning_count else "Completed"
+        snapshot_writer.put(
+            "packs", [compress.compress_document(_json({"packs": sorted(referenced)}))]
+        )
+        snapshot_writer.put("log", [compress.compress_document("\n".join(run.warnings).encode())])
+        spec: dict[str, Any] = {
+            "path": root,
+            "host": host,
+            "tags": dict(tags or {}),
+            "parent": None if previous is None else previous.id,
+            "dataEpoch": keys.epoch,
+        }
+        status = {
+            "phase": phase,
+            "startTimestamp": started,
+            "completionTimestamp": clock_mod.rfc3339(clock.now()),
+            "files": run.stats.files,
+            "dirs": run.stats.dirs,
+            "bytes": run.stats.bytes,
+            "bytesNew": run.stats.bytes_new,
+            "chunksNew": run.stats.chunks_new,
+            "warnings": run.warning_count,
+        }
+        manifest = snapshot_writer.commit(spec, status)
+    except BaseException:
+        if snapshot_writer is not None:
+            snapshot_writer.abort()
+        session.end()
+        raise
+    session.end()
+    return Outcome(
+        manifest.backup,
+        phase,
+        run.stats,
+        run.warnings,
+        None if previous is None else previous.id,
+    )
+
+
+def _tracked(
+    entries: abc.Iterable[tree.Entry],
+    known: catalog.Catalog,
+    referenced: set[str],
+    session: sessions.Session,
+) -> abc.Iterator[tree.Entry]:
+    """Entries passed on, noting the packs they reference and keeping the session alive."""
+    for entry in entries:
+        for chunk_id in entry.chunk_ids():
+            where = known.get(chunk_id)
+            if where is not None:
+                referenced.add(where.pack_id)
+        session.refresh()
+        yield entry
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()

@@ -1,0 +1,77 @@
+"""Finding standalone snapshots and reading their trees and pack lists (format §10.5)."""
+
+from __future__ import annotations
+
+import json
+from collections import abc
+from typing import Any
+
+from strongroom import errors as base_errors
+from strongroom.archive import compress
+from strongroom.engine.volumes import tree
+from strongroom.repository import backups as stored
+from strongroom.repository import repo as repo_mod
+
+MAX_PACK_LIST = 64 << 20
+
+
+class SnapshotNotFound(base_errors.NotFoundError):
+    """No snapshot has that id (or the location has none, for ``latest``)."""
+
+
+def spec(item: stored.Backup) -> dict[str, Any]:
+    return dict(item.manifest.spec)
+
+
+def status(item: stored.Backup) -> dict[str, Any]:
+    return dict(item.manifest.status)
+
+
+def data_epoch(item: stored.Backup) -> int:
+    value = item.manifest.spec.get("dataEpoch")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise base_errors.IntegrityError(f"snapshot {item.id}: its manifest has no data epoch")
+    return value
+
+
+def find(repository: repo_mod.Repository, wanted: str) -> stored.Backup:
+    """The snapshot with id ``wanted``, or the newest one for ``latest``."""
+    items = repository.snapshots()
+    if wanted == "latest":
+        if not items:
+            raise SnapshotNotFound(f"{repository.location} holds no volume snapshot")
+        return items[-1]
+    for item in items:
+        if item.id == wanted:
+            return item
+    raise SnapshotNotFound(f"no volume snapshot {wanted!r} in {repository.location}")
+
+
+def parent_of(
+    repository: repo_mod.Repository, path: str, host: str, epoch: int
+) -> stored.Backup | None:
+    """The newest snapshot of ``path`` on ``host`` whose data is of ``epoch``: the parent."""
+    for item in reversed(repository.snapshots()):
+        s = item.manifest.spec
+        if s.get("path") == path and s.get("host") == host and s.get("dataEpoch") == epoch:
+            return item
+    return None
+
+
+def entries(item: stored.Backup) -> abc.Iterator[tree.Entry]:
+    """The snapshot's tree, decrypted, decompressed and parsed as it streams."""
+    plain = compress.decompress_stream(item.open("tree"))
+    return tree.decode(plain, epoch=data_epoch(item))
+
+
+def pack_list(item: stored.Backup) -> list[str]:
+    """The packs the snapshot's tree references (its ``packs`` object)."""
+    data = b"".join(compress.decompress_stream(item.open("packs"), max_output=MAX_PACK_LIST))
+    try:
+        doc = json.loads(data)
+        packs = doc["packs"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise base_errors.IntegrityError(f"snapshot {item.id}: malformed pack list") from exc
+    if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+        raise base_errors.IntegrityError(f"snapshot {item.id}: malformed pack list")
+    return packs

@@ -1,0 +1,167 @@
+"""Snapshots of real folders, end to end on the filesystem and SeaweedFS backends."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import random
+import stat
+
+import pytest
+
+from strongroom import errors as base_errors
+from strongroom.engine.volumes import backup, restore, snapshots
+from strongroom.repository import repo
+from strongroom.repository.volumes import catalog, packs, store
+from strongroom.storage import base
+
+
+def _tree(root: pathlib.Path) -> dict[str, tuple[object, ...]]:
+    """What a restore must reproduce: type, mode, mtime, content or target, link identity."""
+    seen: dict[str, tuple[object, ...]] = {}
+    inodes: dict[int, str] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = pathlib.Path(folder) / name
+            st = path.lstat()
+            rel = str(path.relative_to(root))
+            kind = stat.S_IFMT(st.st_mode)
+            if stat.S_ISREG(st.st_mode):
+                first = inodes.setdefault(st.st_ino, rel)
+                extra: object = (path.read_bytes(), first)
+            elif stat.S_ISLNK(st.st_mode):
+                extra = os.readlink(path)
+            else:
+                extra = None
+            mtime = st.st_mtime_ns if not stat.S_ISDIR(st.st_mode) else None
+            seen[rel] = (kind, stat.S_IMODE(st.st_mode), mtime, extra)
+    return seen
+
+
+def _populate(root: pathlib.Path, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    (root / "etc" / "app").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "etc" / "app" / "app.conf").write_text("listen = 8080\n" * 40)
+    (root / "empty").write_bytes(b"")
+    (root / "data" / "big.bin").write_bytes(rng.randbytes(3 << 20))
+    (root / "data" / "log.txt").write_bytes(b"GET /index.html 200\n" * 100_000)
+    for i in range(50):
+        (root / "data" / f"small-{i:02d}").write_bytes(rng.randbytes(rng.randrange(1, 9000)))
+    os.symlink("etc/app/app.conf", root / "config-link")
+    os.link(root / "data" / "log.txt", root / "hardlink.txt")
+    os.mkfifo(root / "fifo")
+    (root / os.fsdecode(b"caf\xe9-latin1")).write_bytes(b"not utf-8 name")
+    with (root / "sparse.img").open("wb") as f:
+        f.seek(8 << 20)
+        f.write(b"end of a sparse file")
+    os.chmod(root / "etc" / "app" / "app.conf", 0o640)
+
+
+def test_a_folder_round_trips_with_every_file_type(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    _populate(source)
+    outcome = backup.backup(repository, str(source))
+    assert outcome.phase == "Completed", outcome.warnings
+    item = snapshots.find(repository, outcome.snapshot)
+    assert snapshots.find(repository, "latest").id == item.id
+    target = tmp_path / "target"
+    done = restore.restore(repository, item, target)
+    assert not done.warnings
+    assert _tree(target) == _tree(source)
+    assert (target / "sparse.img").stat().st_blocks * 512 < (1 << 20), "holes stay holes"
+    assert (target / "hardlink.txt").stat().st_ino == (target / "data" / "log.txt").stat().st_ino
+
+
+def test_an_unchanged_rerun_reads_no_file_and_stores_no_chunk(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    _populate(source)
+    first = backup.backup(repository, str(source))
+    second = backup.backup(repository, str(source))
+    assert second.parent == first.snapshot
+    assert second.stats.bytes_read == 0 and second.stats.chunks_new == 0
+    assert second.stats.reused_files == first.stats.files - 1  # the hard link's second name
+    (source / "data" / "small-07").write_bytes(b"changed")
+    third = backup.backup(repository, str(source))
+    assert third.stats.bytes_read == len(b"changed") and third.stats.chunks_new == 1
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, third.snapshot), target)
+    assert _tree(target) == _tree(source)
+
+
+def test_identical_data_under_another_path_is_stored_once(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    data = random.Random(3).randbytes(2 << 20)
+    (one / "a.bin").write_bytes(data)
+    (two / "copy.bin").write_bytes(b"prefix" + data)  # shifted: content-defined cuts resync
+    first = backup.backup(repository, str(one))
+    second = backup.backup(repository, str(two))
+    assert second.parent is None
+    assert first.stats.chunks_new >= 4
+    assert second.stats.chunks_new <= 2, "only the chunks around the shift are new"
+
+
+def test_a_tampered_pack_fails_the_restore_and_writes_no_bad_file(
+    repository: repo.Repository, backend: base.Backend, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "victim.bin").write_bytes(random.Random(4).randbytes(200_000))
+    outcome = backup.backup(repository, str(source))
+    keys = repository.volume_keys()
+    loaded = catalog.load(backend, keys)
+    pack_id = next(iter(loaded.pack_sizes))
+    name = packs.name(pack_id)
+    with backend.get(name) as reader:
+        data = bytearray(store.read_all(reader))
+    data[len(data) // 2] ^= 0x40
+    backend.delete(name)
+    backend.put(name, bytes(data))
+    target = tmp_path / "target"
+    with pytest.raises(base_errors.IntegrityError):
+        restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
+    assert not (target / "victim.bin").exists()
+    assert not [p for p in target.iterdir() if p.name.startswith(".strongroom-tmp")]
+
+
+def test_a_target_that_is_not_empty_is_refused(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "f").write_text("x")
+    outcome = backup.backup(repository, str(source))
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "keep").write_text("mine")
+    item = snapshots.find(repository, outcome.snapshot)
+    with pytest.raises(restore.TargetNotEmpty):
+        restore.restore(repository, item, target)
+    restore.restore(repository, item, target, overwrite=True)
+    assert (target / "keep").read_text() == "mine" and (target / "f").read_text() == "x"
+
+
+def test_snapshots_are_not_backups_and_chain_with_them(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "f").write_text("x")
+    first = backup.backup(repository, str(source))
+    second = backup.backup(repository, str(source))
+    assert repository.backups() == []
+    assert [s.id for s in repository.snapshots()] == [first.snapshot, second.snapshot]
+    later = snapshots.find(repository, second.snapshot)
+    assert (later.manifest.previous or {}).get("backup") == first.snapshot
+    problems, _ = repository.audit(None)
+    assert problems == []
