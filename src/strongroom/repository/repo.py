@@ -367,6 +367,11 @@ class Repository:
             previous=self._previous(),
         )
 
+    @property
+    def current_epoch(self) -> int:
+        """The number of the current key epoch (epochs run from 1)."""
+        return self._ring.current.number
+
     def volume_keys(self, epoch: int | None = None) -> volkeys.VolumeKeys:
         """The volume-data keys of ``epoch`` (default: the current one), format §10."""
         return volkeys.for_epoch(self._ring, epoch or self._ring.current.number)
@@ -520,6 +525,21 @@ class Repository:
             for r in self._listing(True, stored.backup_prefix(backup_id))
             for c in self._names.candidates("restore", r.name)
         ]
+        self._tombstone(backup_id)
+        failed = stored.delete(self._backend, backup_id, claim)
+        for restore_claim in restore_claims:
+            with contextlib.suppress(base_errors.NotFoundError):
+                self._backend.delete(restore_claim)
+        return failed
+
+    def delete_snapshot(self, snapshot_id: str) -> list[str]:
+        """Crypto-shred a standalone volume snapshot (format §10.7): a tombstone, then its key
+        object, then its tree and manifest. Its chunks go with the next collection."""
+        self._tombstone(snapshot_id)
+        return stored.delete(self._backend, snapshot_id, None)
+
+    def _tombstone(self, backup_id: str) -> None:
+        """Store the MAC'd tombstone that makes a deletion legitimate (before deleting)."""
         epoch = self._ring.current.number
         record = integrity.tombstone(
             self.id,
@@ -531,11 +551,6 @@ class Repository:
         with contextlib.suppress(base_errors.AlreadyExistsError):  # a deletion run again
             self._backend.put(integrity.TOMBSTONES + backup_id, record)
         self._loaded = {k: v for k, v in self._loaded.items() if k[0] != backup_id}
-        failed = stored.delete(self._backend, backup_id, claim)
-        for restore_claim in restore_claims:
-            with contextlib.suppress(base_errors.NotFoundError):
-                self._backend.delete(restore_claim)
-        return failed
 
     def delete_restore(self, name: str) -> list[str]:
         """Delete the stored outputs of restore ``name`` (also an incomplete one, left by a

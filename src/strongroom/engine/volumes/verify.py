@@ -1,0 +1,107 @@
+"""Checking snapshots without restoring them, and collecting what no snapshot needs.
+
+:func:`verify` authenticates a snapshot's manifest, pack list and whole tree, and checks that
+every chunk the tree names is indexed in a pack that exists with the size its index gives;
+with ``read_data`` it also fetches, decrypts and checks every chunk (in worker threads).
+:func:`collect` runs a collection (format §10.6) for every epoch holding volume data; it
+refuses to run while any snapshot's tree cannot be read, since the chunks of an unreadable
+snapshot would look like garbage.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import os
+from collections import abc
+
+from strongroom import clock as clock_mod
+from strongroom import errors as base_errors
+from strongroom.engine.volumes import snapshots
+from strongroom.repository import backups as stored
+from strongroom.repository import repo as repo_mod
+from strongroom.repository.volumes import catalog, packs, store
+from strongroom.repository.volumes import collect as collect_mod
+
+
+class Unreadable(base_errors.IntegrityError):
+    """A snapshot whose tree does not authenticate: collection would lose its data."""
+
+
+def verify(
+    repository: repo_mod.Repository, snapshot: stored.Backup, *, read_data: bool = False
+) -> list[str]:
+    """Problems with ``snapshot``, each naming the object concerned; empty when it is whole."""
+    problems = list(snapshot.verify())
+    if problems:
+        return problems
+    epoch = snapshots.data_epoch(snapshot)
+    keys = repository.volume_keys(epoch)
+    backend = repository.backend
+    known = catalog.load(backend, keys)
+    problems += known.problems
+    stored_sizes = {i.name[len(packs.PREFIX) :]: i.size for i in backend.list(packs.PREFIX)}
+    for pack_id in snapshots.pack_list(snapshot):
+        if pack_id not in stored_sizes:
+            problems.append(f"{packs.name(pack_id)}: missing (the snapshot needs it)")
+        elif known.pack_sizes.get(pack_id, stored_sizes[pack_id]) != stored_sizes[pack_id]:
+            problems.append(f"{packs.name(pack_id)}: not the size its index gives")
+    wanted: list[bytes] = []
+    for entry in snapshots.entries(snapshot):
+        for chunk_id in entry.chunk_ids():
+            where = known.get(chunk_id)
+            if where is None:
+                problems.append(f"{entry.path!r}: a chunk is in no index")
+            elif where.pack_id not in stored_sizes:
+                problems.append(f"{entry.path!r}: its data is in a missing pack")
+            elif read_data:
+                wanted.append(chunk_id)
+    if read_data and wanted:
+        problems += _read_all(store.ChunkReader(backend, keys, known), dict.fromkeys(wanted))
+    return problems
+
+
+def _read_all(reader: store.ChunkReader, chunk_ids: abc.Iterable[bytes]) -> list[str]:
+    problems: list[str] = []
+    with concurrent.futures.ThreadPoolExecutor(max(4, 2 * (os.cpu_count() or 2))) as pool:
+        for future in [pool.submit(reader.read, c) for c in chunk_ids]:
+            try:
+                future.result()
+            except base_errors.IntegrityError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def live_chunks(repository: repo_mod.Repository, epoch: int) -> set[bytes]:
+    """Every chunk id a committed snapshot of ``epoch`` names."""
+    live: set[bytes] = set()
+    for item in repository.snapshots():
+        if snapshots.data_epoch(item) != epoch:
+            continue
+        try:
+            for entry in snapshots.entries(item):
+                live.update(entry.chunk_ids())
+        except base_errors.IntegrityError as exc:
+            raise Unreadable(
+                f"snapshot {item.id} cannot be read ({exc}); collection refused, since its "
+                "chunks would look unused"
+            ) from exc
+    if repository.listing_problems:
+        raise Unreadable(
+            f"{repository.listing_problems[0]}; collection refused while a snapshot or backup "
+            "does not authenticate"
+        )
+    return live
+
+
+def collect(
+    repository: repo_mod.Repository, clock: clock_mod.Clock | None = None
+) -> dict[int, collect_mod.Report]:
+    """Collect every epoch's volume data; reports by epoch."""
+    clock = clock or clock_mod.SystemClock()
+    reports = {}
+    for epoch in range(1, repository.current_epoch + 1):
+        keys = repository.volume_keys(epoch)
+        live = functools.partial(live_chunks, repository, epoch)
+        reports[epoch] = collect_mod.collect(repository.backend, keys, live, clock)
+    return reports
