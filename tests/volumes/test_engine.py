@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from strongroom import errors as base_errors
-from strongroom.engine.volumes import backup, restore, snapshots
+from strongroom.engine.volumes import backup, restore, snapshots, verify
 from strongroom.repository import repo
 from strongroom.repository.volumes import catalog, packs, store
 from strongroom.storage import base
@@ -165,3 +165,81 @@ def test_snapshots_are_not_backups_and_chain_with_them(
     assert (later.manifest.previous or {}).get("backup") == first.snapshot
     problems, _ = repository.audit(None)
     assert problems == []
+
+
+def _flip_pack_byte(backend: base.Backend, pack_id: str, offset: int) -> None:
+    name = packs.name(pack_id)
+    with backend.get(name) as reader:
+        data = bytearray(store.read_all(reader))
+    data[offset] ^= 0x01
+    backend.delete(name)
+    backend.put(name, bytes(data))
+
+
+def test_verify_finds_a_missing_pack_and_read_data_finds_a_flipped_byte(
+    repository: repo.Repository, backend: base.Backend, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "a.bin").write_bytes(random.Random(5).randbytes(600_000))
+    item = snapshots.find(repository, backup.backup(repository, str(source)).snapshot)
+    assert verify.verify(repository, item) == []
+    assert verify.verify(repository, item, read_data=True) == []
+    keys = repository.volume_keys()
+    loaded = catalog.load(backend, keys)
+    where = next(w for c in loaded._chunks for w in [loaded.get(c)] if w is not None)
+    _flip_pack_byte(backend, where.pack_id, where.entry.offset + 3)
+    assert verify.verify(repository, item) == [], "plain verify checks presence and sizes only"
+    problems = verify.verify(repository, item, read_data=True)
+    assert problems == [f"{packs.name(where.pack_id)}: blob {where.number} fails its tag"]
+    backend.delete(packs.name(where.pack_id))
+    problems = verify.verify(repository, item)
+    assert f"{packs.name(where.pack_id)}: missing (the snapshot needs it)" in problems
+
+
+def test_deleting_a_snapshot_then_collecting_frees_only_its_own_data(
+    repository: repo.Repository, backend: base.Backend, tmp_path: pathlib.Path
+) -> None:
+    shared = random.Random(6).randbytes(400_000)
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "shared.bin").write_bytes(shared)
+    (one / "own.bin").write_bytes(random.Random(7).randbytes(400_000))
+    (two / "shared.bin").write_bytes(shared)
+    first = backup.backup(repository, str(one))
+    second = backup.backup(repository, str(two))
+    assert repository.delete_snapshot(first.snapshot) == []
+    with pytest.raises(snapshots.SnapshotNotFound):
+        snapshots.find(repository, first.snapshot)
+    before = {i.name for i in backend.list(packs.PREFIX)}
+    reports = verify.collect(repository)
+    assert reports[1].deleted_packs + reports[1].repacked_packs >= 1
+    assert {i.name for i in backend.list(packs.PREFIX)} != before
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, second.snapshot), target)
+    assert (target / "shared.bin").read_bytes() == shared
+    assert (
+        verify.verify(repository, snapshots.find(repository, second.snapshot), read_data=True) == []
+    )
+    problems, _ = repository.audit(None)
+    assert problems == []
+
+
+def test_collection_refuses_while_a_snapshot_cannot_be_read(
+    repository: repo.Repository, backend: base.Backend, tmp_path: pathlib.Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "a").write_bytes(b"a" * 1000)
+    outcome = backup.backup(repository, str(source))
+    tree_name = f"b/{outcome.snapshot}/tree"
+    with backend.get(tree_name) as reader:
+        data = bytearray(store.read_all(reader))
+    data[-5] ^= 0x01
+    backend.delete(tree_name)
+    backend.put(tree_name, bytes(data))
+    packs_before = {i.name for i in backend.list(packs.PREFIX)}
+    with pytest.raises(verify.Unreadable):
+        verify.collect(repository)
+    assert {i.name for i in backend.list(packs.PREFIX)} == packs_before

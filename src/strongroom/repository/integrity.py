@@ -161,6 +161,24 @@ def head_problems(
     ]
 
 
+def chain_depths(present: abc.Sequence[backups.Backup]) -> dict[str, int]:
+    """How many predecessors each backup has in the chain (``previous`` links among
+    ``present``): orders backups started within the same second."""
+    previous = {b.id: (b.manifest.previous or {}).get("backup") for b in present}
+    depths: dict[str, int] = {}
+    for start in previous:
+        path: list[str] = []
+        current: str | None = start
+        while current in previous and current not in depths and current not in path:
+            path.append(current)
+            current = previous[current]
+        base = depths.get(current, -1) if current in previous else -1
+        for item in reversed(path):
+            base += 1
+            depths[item] = base
+    return depths
+
+
 def tip(present: abc.Sequence[backups.Backup]) -> backups.Backup | None:
     """The newest backup: the end of the chain (no later manifest names it), the latest
     started among several ends (concurrent writers fork the chain)."""

@@ -493,9 +493,11 @@ class Repository:
     def committed(self) -> list[stored.Backup]:
         """Every committed backup and standalone volume snapshot that authenticates (the
         chain holds both); oldest first."""
+        items = list(self._listing(False))
+        depth = integrity.chain_depths(items)
         return sorted(
-            self._listing(False),
-            key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), b.id),
+            items,
+            key=lambda b: (str(b.manifest.status.get("startTimestamp", "")), depth[b.id], b.id),
         )
 
     def backups(self) -> list[stored.Backup]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-import json
 import os
 import socket
 import threading
@@ -217,9 +216,6 @@ def backup(
                 "...): nothing was committed; run the backup again"
             )
         phase = "PartiallyFailed" if run.warning_count else "Completed"
-        snapshot_writer.put(
-            "packs", [compress.compress_document(_json({"packs": sorted(referenced)}))]
-        )
         snapshot_writer.put("log", [compress.compress_document("\n".join(run.warnings).encode())])
         spec: dict[str, Any] = {
             "path": root,
@@ -269,7 +265,3 @@ def _tracked(
                 referenced.add(where.pack_id)
         session.refresh()
         yield entry
-
-
-def _json(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()

@@ -1,8 +1,7 @@
-"""Finding standalone snapshots and reading their trees and pack lists (format §10.5)."""
+"""Finding standalone snapshots and reading their trees (format §10.5)."""
 
 from __future__ import annotations
 
-import json
 from collections import abc
 from typing import Any
 
@@ -11,8 +10,6 @@ from strongroom.archive import compress
 from strongroom.engine.volumes import tree
 from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
-
-MAX_PACK_LIST = 64 << 20
 
 
 class SnapshotNotFound(base_errors.NotFoundError):
@@ -62,16 +59,3 @@ def entries(item: stored.Backup) -> abc.Iterator[tree.Entry]:
     """The snapshot's tree, decrypted, decompressed and parsed as it streams."""
     plain = compress.decompress_stream(item.open("tree"))
     return tree.decode(plain, epoch=data_epoch(item))
-
-
-def pack_list(item: stored.Backup) -> list[str]:
-    """The packs the snapshot's tree references (its ``packs`` object)."""
-    data = b"".join(compress.decompress_stream(item.open("packs"), max_output=MAX_PACK_LIST))
-    try:
-        doc = json.loads(data)
-        packs = doc["packs"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise base_errors.IntegrityError(f"snapshot {item.id}: malformed pack list") from exc
-    if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
-        raise base_errors.IntegrityError(f"snapshot {item.id}: malformed pack list")
-    return packs

@@ -1,7 +1,7 @@
 """Checking snapshots without restoring them, and collecting what no snapshot needs.
 
-:func:`verify` authenticates a snapshot's manifest, pack list and whole tree, and checks that
-every chunk the tree names is indexed in a pack that exists with the size its index gives;
+:func:`verify` authenticates a snapshot's manifest and whole tree, and checks that every
+chunk the tree names is indexed in a pack that exists with the size its index gives;
 with ``read_data`` it also fetches, decrypts and checks every chunk (in worker threads).
 :func:`collect` runs a collection (format §10.6) for every epoch holding volume data; it
 refuses to run while any snapshot's tree cannot be read, since the chunks of an unreadable
@@ -32,20 +32,14 @@ def verify(
     repository: repo_mod.Repository, snapshot: stored.Backup, *, read_data: bool = False
 ) -> list[str]:
     """Problems with ``snapshot``, each naming the object concerned; empty when it is whole."""
-    problems = list(snapshot.verify())
-    if problems:
-        return problems
+    snapshot.verify()  # every object present, of its digest; raises naming the object
+    problems: list[str] = []
     epoch = snapshots.data_epoch(snapshot)
     keys = repository.volume_keys(epoch)
     backend = repository.backend
     known = catalog.load(backend, keys)
     problems += known.problems
     stored_sizes = {i.name[len(packs.PREFIX) :]: i.size for i in backend.list(packs.PREFIX)}
-    for pack_id in snapshots.pack_list(snapshot):
-        if pack_id not in stored_sizes:
-            problems.append(f"{packs.name(pack_id)}: missing (the snapshot needs it)")
-        elif known.pack_sizes.get(pack_id, stored_sizes[pack_id]) != stored_sizes[pack_id]:
-            problems.append(f"{packs.name(pack_id)}: not the size its index gives")
     wanted: list[bytes] = []
     for entry in snapshots.entries(snapshot):
         for chunk_id in entry.chunk_ids():
@@ -53,7 +47,9 @@ def verify(
             if where is None:
                 problems.append(f"{entry.path!r}: a chunk is in no index")
             elif where.pack_id not in stored_sizes:
-                problems.append(f"{entry.path!r}: its data is in a missing pack")
+                problems.append(f"{packs.name(where.pack_id)}: missing (the snapshot needs it)")
+            elif known.pack_sizes[where.pack_id] != stored_sizes[where.pack_id]:
+                problems.append(f"{packs.name(where.pack_id)}: not the size its index gives")
             elif read_data:
                 wanted.append(chunk_id)
     if read_data and wanted:
