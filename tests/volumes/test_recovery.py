@@ -63,11 +63,8 @@ def test_a_snapshot_is_recovered_with_stock_tools_and_the_script(tmp_path: pathl
     snapshot = backup.backup(repository, str(source)).snapshot
 
     # 1. the keyring, from the recovery key's slot
-    slot = next(
-        p
-        for p in (location / "keys").iterdir()
-        if json.loads(p.read_text())["type"] == "age-x25519"
-    )
+    slots = [json.loads(p.read_text()) for p in (location / "keys").iterdir()]
+    slot = next(doc for doc in slots if doc["type"] == "age-x25519")
     wrapped = base64.b64decode(slot["wrapped"])
     keyring = tmp_path / "keyring.json"
     keyring.write_bytes(_sh("age", "-d", "-i", identity_file, stdin=wrapped))
