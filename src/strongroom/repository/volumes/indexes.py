@@ -60,12 +60,16 @@ def _aad(repository: str, index_id: str, epoch: int) -> bytes:
 
 
 def seal(
-    volume_index_key: bytes, repository: str, epoch: int, items: abc.Sequence[PackEntries]
+    volume_index_key: bytes,
+    repository: str,
+    epoch: int,
+    items: abc.Sequence[PackEntries],
+    index_id: str | None = None,
 ) -> tuple[str, bytes]:
-    """A new index object for ``items``: its id and its bytes."""
+    """A new index object for ``items``: its id (random unless given) and its bytes."""
     if not items or len(items) > MAX_PACKS:
         raise ValueError(f"an index covers 1 to {MAX_PACKS} packs")
-    index_id = documents.new_id()
+    index_id = index_id or documents.new_id()
     body = [BODY_MAGIC, struct.pack(">I", len(items))]
     for item in items:
         body.append(_PACK.pack(documents.id_bytes(item.pack_id), item.size, len(item.entries)))

@@ -91,8 +91,9 @@ class Builder:
         recipient: agekeys.Recipient,
         *,
         rng: abc.Callable[[int], bytes] = os.urandom,
+        pack_id: str | None = None,
     ) -> None:
-        self.pack_id = documents.new_id()
+        self.pack_id = pack_id or documents.new_id()
         self.repository = repository
         self.epoch = epoch
         key = rng(KEY_SIZE)
