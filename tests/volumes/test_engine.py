@@ -187,7 +187,9 @@ def test_verify_finds_a_missing_pack_and_read_data_finds_a_flipped_byte(
     assert verify.verify(repository, item, read_data=True) == []
     keys = repository.volume_keys()
     loaded = catalog.load(backend, keys)
-    where = next(w for c in loaded._chunks for w in [loaded.get(c)] if w is not None)
+    first = next(e for e in snapshots.entries(item) if e.chunks).chunk_ids()[0]
+    where = loaded.get(first)
+    assert where is not None
     _flip_pack_byte(backend, where.pack_id, where.entry.offset + 3)
     assert verify.verify(repository, item) == [], "plain verify checks presence and sizes only"
     problems = verify.verify(repository, item, read_data=True)
