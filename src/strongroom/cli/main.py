@@ -46,6 +46,12 @@ from strongroom.cli import (
     restore_logs,
     sandbox_serve,
     version,
+    volume_backup,
+    volume_delete,
+    volume_gc,
+    volume_list,
+    volume_restore,
+    volume_verify,
 )
 
 
@@ -170,6 +176,17 @@ _group(
     key_add.add,
     key_remove.remove,
     key_rotate.rotate,
+)
+_group(
+    "volume",
+    "Volume data: snapshots of folders, deduplicated and encrypted (standalone folders for "
+    "now; Kubernetes volumes come with the node agent).",
+    volume_backup.backup_,
+    volume_list.list_,
+    volume_restore.restore_,
+    volume_verify.verify_,
+    volume_delete.delete,
+    volume_gc.gc,
 )
 _group(
     "sandbox",
