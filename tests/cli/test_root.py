@@ -78,7 +78,7 @@ def test_console_script_reports_errors_without_traceback(tmp_path: pathlib.Path)
 def test_usage_errors_are_one_line_naming_the_help(cli: Cli) -> None:
     for args, cause in (
         (["backup", "get", "--bogus"], "no such option '--bogus'"),
-        (["restore", "create"], "missing option"),
+        (["restore", "create"], "give --from-backup BACKUP or --from-schedule SCHEDULE"),
         (["backup", "get", "-o", "xml"], "'xml' is not one of"),
     ):
         outcome = cli(*args)

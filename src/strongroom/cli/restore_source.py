@@ -39,18 +39,18 @@ def check_flags(backup: str | None, schedule: str | None, allow_partially_failed
     """Exactly one of ``--from-backup`` and ``--from-schedule``; ``--allow-partially-failed``
     only with the latter (Velero ignores it otherwise; a flag that changes nothing is refused)."""
     if backup is not None and schedule is not None:
-        raise errors.UsageError("give --from-backup or --from-schedule, not both")
+        raise click.UsageError("give --from-backup or --from-schedule, not both")
     if backup is None and schedule is None:
-        raise errors.UsageError("give --from-backup BACKUP or --from-schedule SCHEDULE")
+        raise click.UsageError("give --from-backup BACKUP or --from-schedule SCHEDULE")
     if allow_partially_failed and schedule is None:
-        raise errors.UsageError(
+        raise click.UsageError(
             "--allow-partially-failed applies only to --from-schedule (a backup named with "
             "--from-backup is restored whatever its phase)"
         )
     if schedule is not None:
         problem = selectors.value_problem(schedule) if schedule else "it is empty"
         if problem is not None:
-            raise errors.UsageError(
+            raise click.UsageError(
                 f"--from-schedule {schedule!r}: not a schedule name ({problem})"
             )
 
