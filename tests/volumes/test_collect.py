@@ -217,3 +217,16 @@ def test_a_collection_killed_at_any_step_loses_no_live_chunk(
     remaining = catalog.load(backend, vk)
     assert all(vk.chunk_id(c) in remaining for c in live_chunks)
     assert not list(backend.list(collect.PREFIX))
+
+
+def test_a_small_pack_that_is_all_live_is_left_alone(
+    backend: base.Backend, vk: keys.VolumeKeys
+) -> None:
+    """A pack's fixed overhead (key file, trailer, padding) is not garbage: collections settle."""
+    tiny = [b"x" * 40]
+    stored = _store_chunks(backend, vk, tiny)
+    live = {vk.chunk_id(tiny[0])}
+    for _ in range(2):
+        report = collect.collect(backend, vk, lambda: live, NOW)
+        assert report.deleted_packs == report.repacked_packs == report.new_packs == 0
+    assert _pack_names(backend) == {packs.name(p) for p in stored}

@@ -17,11 +17,12 @@ import os
 import pathlib
 from collections import abc
 
+from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
 from strongroom.engine.volumes import errors, include, place, snapshots, tree
 from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
-from strongroom.repository.volumes import catalog, store
+from strongroom.repository.volumes import catalog, collect, sessions, store
 
 WINDOW = 1024
 AHEAD = 128 << 20
@@ -62,7 +63,6 @@ def restore(
     _check_target(target, overwrite)
     epoch = snapshots.data_epoch(snapshot)
     keys = repository.volume_keys(epoch)
-    reader = store.ChunkReader(repository.backend, keys, catalog.load(repository.backend, keys))
     outcome = Outcome(snapshot.id)
 
     def warn(path: bytes, message: str) -> None:
@@ -73,9 +73,14 @@ def restore(
         entries = include.Include(includes).filter(entries)
     threads = workers or max(4, 2 * (os.cpu_count() or 2))
     with (
+        sessions.reading(repository.backend, keys, clock_mod.SystemClock()),
         concurrent.futures.ThreadPoolExecutor(threads) as pool,
         place.Placer(target, overwrite=overwrite, warn=warn) as placer,
     ):
+        # after the session (a sweep waits for it), and without packs a collection will delete
+        doomed = collect.candidate_packs(repository.backend, keys)
+        known = catalog.load(repository.backend, keys, exclude=doomed)
+        reader = store.ChunkReader(repository.backend, keys, known)
         for entry, futures in _ahead(entries, reader, pool):
             chunks = (f.result() for f in futures)
             done = placer.place(entry, place.spread(entry, chunks) if futures else ())

@@ -20,8 +20,9 @@ from strongroom import errors as base_errors
 from strongroom.engine.volumes import snapshots
 from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
-from strongroom.repository.volumes import catalog, packs, store
+from strongroom.repository.volumes import catalog, packs, sessions, store
 from strongroom.repository.volumes import collect as collect_mod
+from strongroom.repository.volumes import keys as volkeys
 
 
 class Unreadable(base_errors.IntegrityError):
@@ -36,9 +37,21 @@ def verify(
     problems: list[str] = []
     epoch = snapshots.data_epoch(snapshot)
     keys = repository.volume_keys(epoch)
+    with sessions.reading(repository.backend, keys, clock_mod.SystemClock()):
+        problems += _check(repository, snapshot, keys, read_data)
+    return problems
+
+
+def _check(
+    repository: repo_mod.Repository,
+    snapshot: stored.Backup,
+    keys: volkeys.VolumeKeys,
+    read_data: bool,
+) -> list[str]:
     backend = repository.backend
-    known = catalog.load(backend, keys)
-    problems += known.problems
+    doomed = collect_mod.candidate_packs(backend, keys)  # a sweep may delete them
+    known = catalog.load(backend, keys, exclude=doomed)
+    problems = list(known.problems)
     stored_sizes = {i.name[len(packs.PREFIX) :]: i.size for i in backend.list(packs.PREFIX)}
     wanted: list[bytes] = []
     for entry in snapshots.entries(snapshot):

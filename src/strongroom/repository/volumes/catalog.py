@@ -12,6 +12,7 @@ import dataclasses
 import threading
 from collections import abc
 
+from strongroom import errors as base_errors
 from strongroom.repository import errors, objects
 from strongroom.repository.volumes import indexes, packs
 from strongroom.repository.volumes.keys import VolumeKeys
@@ -96,6 +97,40 @@ def _unpack(packed: int) -> tuple[int, ...]:
     return tuple(values)
 
 
+def read_indexes(
+    backend: storage_base.Backend, keys: VolumeKeys
+) -> tuple[dict[str, list[indexes.PackEntries]], list[str]]:
+    """Every index of ``keys.epoch`` (id -> its packs) and the problems of those that fail.
+
+    A collection running meanwhile stores the replacement of an index before it deletes it,
+    so an index that vanishes between the listing and the read means a new one is there:
+    the listing is read again (a few times at most) for what it did not hold before.
+    """
+    found: dict[str, list[indexes.PackEntries]] = {}
+    problems: list[str] = []
+    seen: set[str] = set()
+    for _ in range(5):
+        vanished = False
+        for info in backend.list(indexes.PREFIX):
+            index_id = info.name[len(indexes.PREFIX) :]
+            if index_id in seen:
+                continue
+            seen.add(index_id)
+            try:
+                data = objects.read_small(backend, info.name, indexes.MAX_BODY)
+                if indexes.epoch_of(data, info.name) == keys.epoch:
+                    found[index_id] = indexes.open_(
+                        keys.index_key, keys.repository, index_id, keys.epoch, data
+                    )
+            except base_errors.NotFoundError:
+                vanished = True
+            except errors.IntegrityViolation as exc:
+                problems.append(str(exc))
+        if not vanished:
+            break
+    return found, problems
+
+
 def load(
     backend: storage_base.Backend, keys: VolumeKeys, exclude: abc.Set[str] = frozenset()
 ) -> Catalog:
@@ -105,16 +140,8 @@ def load(
     chunks count as absent and get stored again.
     """
     catalog = Catalog()
-    for info in backend.list(indexes.PREFIX):
-        index_id = info.name[len(indexes.PREFIX) :]
-        try:
-            data = objects.read_small(backend, info.name, indexes.MAX_BODY)
-            if indexes.epoch_of(data, info.name) != keys.epoch:
-                continue
-            items = indexes.open_(keys.index_key, keys.repository, index_id, keys.epoch, data)
-        except errors.IntegrityViolation as exc:
-            catalog.problems.append(str(exc))
-            continue
+    found, catalog.problems = read_indexes(backend, keys)
+    for index_id, items in found.items():
         catalog.index_packs[index_id] = [item.pack_id for item in items]
         for item in items:
             if item.pack_id not in exclude:

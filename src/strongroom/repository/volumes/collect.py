@@ -19,7 +19,7 @@ from typing import Any
 
 from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
-from strongroom.repository import documents, errors, objects
+from strongroom.repository import documents
 from strongroom.repository.volumes import catalog as catalog_mod
 from strongroom.repository.volumes import indexes, packs, records, sessions, store
 from strongroom.repository.volumes.keys import VolumeKeys
@@ -56,17 +56,8 @@ class _State:
 
 
 def _state(backend: storage_base.Backend, keys: VolumeKeys, report: Report) -> _State:
-    items: dict[str, list[indexes.PackEntries]] = {}
-    for info in backend.list(indexes.PREFIX):
-        index_id = info.name[len(indexes.PREFIX) :]
-        try:
-            data = objects.read_small(backend, info.name, indexes.MAX_BODY)
-            if indexes.epoch_of(data, info.name) == keys.epoch:
-                items[index_id] = indexes.open_(
-                    keys.index_key, keys.repository, index_id, keys.epoch, data
-                )
-        except errors.IntegrityViolation as exc:
-            report.problems.append(str(exc))
+    items, problems = catalog_mod.read_indexes(backend, keys)
+    report.problems += problems
     stored = {i.name[len(packs.PREFIX) :]: i for i in backend.list(packs.PREFIX)}
     return _State(items, stored)
 
@@ -92,7 +83,8 @@ def mark(
         if pack_id not in state.stored:
             continue
         needed = [(n, e) for n, e in enumerate(item.entries) if e.chunk_id in live]
-        share = sum(e.stored for _, e in needed) / max(item.size, 1)
+        data = sum(e.stored for e in item.entries)  # the pack's fixed overhead aside
+        share = sum(e.stored for _, e in needed) / max(data, 1)
         if not needed:
             doomed.add(pack_id)
         elif share < REPACK_BELOW:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import threading
 import time
+from collections import abc
 
 from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
@@ -124,3 +125,21 @@ def listing(backend: storage_base.Backend, keys: VolumeKeys) -> tuple[dict[str, 
 
 def alive(seen: Seen, now: datetime.datetime) -> bool:
     return seen.refreshed is not None and now - seen.refreshed < DEAD_AFTER
+
+
+@contextlib.contextmanager
+def reading(
+    backend: storage_base.Backend, keys: VolumeKeys, clock: clock_mod.Clock
+) -> abc.Iterator[Session | None]:
+    """A session for a restore or verify, so that a sweep waits for it too; None where the
+    storage takes no writes (a collection meanwhile can then fail the read, never falsify it)."""
+    session = Session(backend, keys, clock)
+    try:
+        session.start()
+    except base_errors.PermissionDeniedError:
+        yield None
+        return
+    try:
+        yield session
+    finally:
+        session.end()
