@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import blake3
-
-from strongroom.crypto import agekeys
+from strongroom.crypto import agekeys, chunker
 from strongroom.repository import keyring as keyring_mod
 
 
@@ -32,7 +30,7 @@ class VolumeKeys:
 
     def chunk_id(self, data: bytes | memoryview) -> bytes:
         """The chunk id: BLAKE3 keyed with ``K(e, "chunk-id")`` (§10.1)."""
-        return blake3.blake3(data, key=self.chunk_id_key).digest()
+        return chunker.chunk_id(self.chunk_id_key, data)
 
 
 def for_epoch(ring: keyring_mod.Keyring, epoch: int) -> VolumeKeys:

@@ -18,7 +18,7 @@ import zstandard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from strongroom.crypto import ageformat, agekeys
+from strongroom.crypto import ageformat, agekeys, chunker
 from strongroom.crypto import errors as crypto_errors
 from strongroom.crypto.padme import padme
 from strongroom.repository import documents, errors, objects
@@ -27,7 +27,7 @@ PREFIX = "v/p/"
 KEY_SIZE = 32
 TAG_SIZE = 16
 ID_SIZE = 32
-MAX_PLAIN = 512 << 10  # the chunker's MAX (§10.1)
+MAX_PLAIN = chunker.MAX
 FLAG_ZSTD = 0x01
 TRAILER_MAGIC = b"SRPT"
 ENTRY = struct.Struct(">32sIIIB")
