@@ -245,3 +245,30 @@ def test_collection_refuses_while_a_snapshot_cannot_be_read(
     with pytest.raises(verify.Unreadable):
         verify.collect(repository)
     assert {i.name for i in backend.list(packs.PREFIX)} == packs_before
+
+
+def test_a_file_that_cannot_be_read_is_a_warning_and_left_out(
+    repository: repo.Repository, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strongroom.engine.volumes import reading
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "fine").write_bytes(b"fine" * 1000)
+    (source / "locked").write_bytes(b"secret" * 1000)
+    real = reading.open_file
+
+    def refuse(entry, path, warn):  # type: ignore[no-untyped-def]
+        if path.endswith(b"locked"):
+            warn(entry.path, "not readable: Permission denied")
+            return None
+        return real(entry, path, warn)
+
+    monkeypatch.setattr(reading, "open_file", refuse)
+    outcome = backup.backup(repository, str(source))
+    assert outcome.phase == "PartiallyFailed"
+    assert outcome.warnings == ["locked: not readable: Permission denied"]
+    assert outcome.stats.files == 1
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
+    assert sorted(p.name for p in target.iterdir()) == ["fine"]

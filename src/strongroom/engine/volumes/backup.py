@@ -122,16 +122,11 @@ def _entries(
     run: _Run, walker: walk.Walk, cursor: parent.Cursor | None
 ) -> abc.Iterator[tree.Entry]:
     """The tree's entries, in order, each once its chunk ids are known."""
-    window: collections.deque[tuple[tree.Entry, list[concurrent.futures.Future[bytes]]]]
+    window: collections.deque[tuple[tree.Entry, _Ids]]
     window = collections.deque()
     for found in walker:
         entry = found.entry
-        futures: list[concurrent.futures.Future[bytes]] = []
-        if entry.type == tree.EntryType.DIR:
-            run.stats.dirs += 1
-        elif entry.type == tree.EntryType.FILE:
-            run.stats.files += 1
-            run.stats.bytes += entry.size
+        futures = _Ids()
         if found.needs_data:
             before = cursor.find(entry.path) if cursor is not None else None
             if (
@@ -142,9 +137,17 @@ def _entries(
                 entry = dataclasses.replace(entry, chunks=before.chunks)
                 run.stats.reused_files += 1
             else:
-                futures = _read(run, walker, found)
+                read = _read(run, walker, found)
+                if read is None:
+                    continue  # unreadable: warned, and left out of the snapshot
+                futures = read
+        if entry.type == tree.EntryType.DIR:
+            run.stats.dirs += 1
+        elif entry.type == tree.EntryType.FILE:
+            run.stats.files += 1
+            run.stats.bytes += entry.size
         window.append((entry, futures))
-        while window and (len(window) > WINDOW or all(f.done() for f in window[0][1])):
+        while window and (len(window) > WINDOW or window[0][1].done()):
             yield _complete(*window.popleft())
         if run.progress is not None:
             run.progress(run.stats)
@@ -152,24 +155,52 @@ def _entries(
         yield _complete(*window.popleft())
 
 
-def _read(
-    run: _Run, walker: walk.Walk, found: walk.Found
-) -> list[concurrent.futures.Future[bytes]]:
+def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
+    ids = _Ids()
     datafile = walker.open(found)
     if datafile is None:
-        return []
-    futures = []
+        return None
     with datafile:
         for chunk in run.chunker.chunks(datafile):
             run.stats.bytes_read += len(chunk)
-            futures.append(run.submit(bytes(chunk)))
-    return futures
+            ids.add(run.submit(bytes(chunk)))
+    return ids
 
 
-def _complete(entry: tree.Entry, futures: list[concurrent.futures.Future[bytes]]) -> tree.Entry:
-    if not futures:
+class _Ids:
+    """A file's chunk ids as they come from the workers: finished ones are kept as 32 bytes
+    each, not as futures, so a file of any size costs 32 bytes per chunk."""
+
+    def __init__(self) -> None:
+        self._done = bytearray()
+        self._pending: collections.deque[concurrent.futures.Future[bytes]] = collections.deque()
+
+    def add(self, future: concurrent.futures.Future[bytes]) -> None:
+        self._pending.append(future)
+        if len(self._pending) >= 1024:
+            self._settle()
+
+    def _settle(self) -> None:
+        while self._pending and self._pending[0].done():
+            self._done += self._pending.popleft().result()
+
+    def done(self) -> bool:
+        self._settle()
+        return not self._pending
+
+    def __bool__(self) -> bool:
+        return bool(self._done or self._pending)
+
+    def result(self) -> bytes:
+        while self._pending:
+            self._done += self._pending.popleft().result()
+        return bytes(self._done)
+
+
+def _complete(entry: tree.Entry, ids: _Ids) -> tree.Entry:
+    if not ids:
         return entry
-    return dataclasses.replace(entry, chunks=b"".join(f.result() for f in futures))
+    return dataclasses.replace(entry, chunks=ids.result())
 
 
 def backup(
