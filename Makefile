@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := age zstd restic argon2
+# Debian packages the tests and benchmarks use, each as command:package (the command tells
+# whether the package is installed: borgbackup's is borg).
+DEBIAN_PACKAGES := age:age zstd:zstd restic:restic argon2:argon2 borg:borgbackup
 # Debian packages the build needs, each with a file it installs: OpenSSL's headers, for the
 # chunker's C extension (strongroom.crypto._chunker).
 BUILD_PACKAGES := libssl-dev=/usr/include/openssl/evp.h
@@ -29,9 +31,9 @@ build-packages:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
-# Debian packages the tests use: age (recovery), zstd, restic (benchmark peer).
+# Debian packages the tests use: age (recovery), zstd, restic and borgbackup (benchmark peers).
 debian-packages:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for cp in $(DEBIAN_PACKAGES); do command -v "$${cp%%:*}" >/dev/null || missing="$$missing $${cp#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
