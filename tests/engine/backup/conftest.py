@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import pathlib
+import re
 import tarfile
 from collections.abc import Iterator
 from typing import Any
@@ -118,6 +119,11 @@ class Collected:
     @property
     def resources(self) -> set[str]:
         return {i.group_resource for i in self.items}
+
+    def messages(self) -> list[str]:
+        """The ``msg`` of every line of the log, in order."""
+        text = self.log.render().decode()
+        return [json.loads(m) for m in re.findall(r' msg=("(?:[^"\\]|\\.)*")', text)]
 
 
 def collect(kube: client.Client, **fields: Any) -> Collected:

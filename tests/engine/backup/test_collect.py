@@ -87,10 +87,10 @@ def test_namespace_patterns(
 
 def test_concrete_namespaces_are_listed_one_by_one(shop: client.Client) -> None:
     got = collect(shop, included_namespaces=("shop*",), included_resources=("configmaps",))
-    lists = [line.message for line in got.log.lines if line.message.startswith("collecting")]
+    lists = [m for m in got.messages() if m.startswith("collecting")]
     assert lists == ["collecting 1 resources with 2 lists"]
     everywhere = collect(shop, included_resources=("configmaps",))
-    lists = [line.message for line in everywhere.log.lines if line.message.startswith("collecting")]
+    lists = [m for m in everywhere.messages() if m.startswith("collecting")]
     assert lists == ["collecting 1 resources with 1 lists"]
 
 
@@ -191,7 +191,7 @@ def test_exclude_label_on_items_and_namespaces(shop: client.Client) -> None:
     assert "private" not in got.namespaces() and "private" not in got.names("namespaces")
     # Labelling a namespace out does not turn a full-cluster backup into a partial one.
     assert got.names("storageclasses.storage.k8s.io") == {"fast"}
-    skipped = [line.message for line in got.log.lines if "labelled" in line.message]
+    skipped = [m for m in got.messages() if "labelled" in m]
     assert (
         "configmaps shop/skip: labelled strongroom.io/exclude-from-backup=true; skipped" in skipped
     )
@@ -205,7 +205,7 @@ def test_terminating_objects_are_skipped(shop: client.Client) -> None:
     assert shop.get("configmaps", "leaving", "shop")["metadata"].get("deletionTimestamp")
     got = collect(shop, included_namespaces=("shop",))
     assert "shop/leaving" not in got.names("configmaps") and "shop/web" in got.names("configmaps")
-    assert any("configmaps shop/leaving: being deleted" in line.message for line in got.log.lines)
+    assert any("configmaps shop/leaving: being deleted" in m for m in got.messages())
 
 
 def test_order_verbs_and_cohabiting_groups(kube: client.Client) -> None:

@@ -113,9 +113,9 @@ def test_pod_brings_its_claims_volumes_and_priority_class(app: client.Client) ->
     assert got.names(PVC) == {"app/data"}
     assert got.names(PV) == {"pv-data"}  # the unrelated PV stays out (auto mode)
     assert got.names(PC) == {"high"}
-    related = [line.message for line in got.log.lines if "related item" in line.message]
-    assert "persistentvolumes pv-data: taken as a related item" in related
-    assert "priorityclasses.scheduling.k8s.io high: taken as a related item" in related
+    log = got.log.render().decode()
+    assert 'msg="persistentvolumes pv-data: taken as a related item"' in log
+    assert 'msg="priorityclasses.scheduling.k8s.io high: taken as a related item"' in log
     # Velero's item blocks: an item, then what it brings. Pods and claims are listed at once,
     # so the claim may come through its own list first: then it is not taken twice.
     order = [(i.group_resource, i.name) for i in got.items]

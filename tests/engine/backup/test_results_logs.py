@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -87,9 +88,10 @@ def test_log_is_bounded_and_still_counts() -> None:
     log = logs.RunLog(FixedClock(), max_lines=10)
     for i in range(25):
         log.warning(f"w{i}")
-    assert len(log.lines) == 10 and log.dropped == 15 and log.warnings == 25
-    last = log.render().decode().splitlines()[-1]
-    assert "15 more lines were dropped" in last
+    assert log.kept == 10 and log.dropped == 15 and log.warnings == 25
+    lines = log.render().decode().splitlines()
+    assert len(lines) == 11 and lines[9].endswith('msg="w9"')
+    assert "15 more lines were dropped" in lines[-1]
     with pytest.raises(ValueError):
         logs.RunLog(FixedClock(), max_lines=0)
 
@@ -100,5 +102,22 @@ def test_log_line_is_one_line(message: str, value: str) -> None:
     log.info(message, field=value)
     rendered = log.render().decode()
     assert rendered.count("\n") == 1
-    line = log.lines[0]
-    assert "\n" not in line.message and len(line.message) <= logs.MAX_MESSAGE
+    found = re.search(r' msg=("(?:[^"\\]|\\.)*")', rendered)
+    assert found is not None
+    logged = json.loads(found.group(1))
+    assert "\n" not in logged and len(logged) <= logs.MAX_MESSAGE
+
+
+def test_log_lines_are_kept_compressed_in_segments_and_read_back_whole() -> None:
+    log = logs.RunLog(FixedClock(), max_lines=3 * logs.SEGMENT_LINES)
+    for i in range(3 * logs.SEGMENT_LINES + 5):
+        log.info(f"created ConfigMap shop/c{i}", namespace="shop")
+    chunks = list(log.chunks())
+    assert len(chunks) == 4  # three segments, then the note of the dropped lines
+    lines = b"".join(chunks).decode().splitlines()
+    assert len(lines) == 3 * logs.SEGMENT_LINES + 1 and log.dropped == 5
+    assert lines[0].endswith('msg="created ConfigMap shop/c0" namespace=shop')
+    assert lines[-2].endswith(
+        f'msg="created ConfigMap shop/c{3 * logs.SEGMENT_LINES - 1}" namespace=shop'
+    )
+    assert log.render() == b"".join(chunks)

@@ -105,7 +105,7 @@ def run(
         phase = _phase(coll, log)
         stats = archive.stats
         log.info(f"backup {spec.name} finished: {phase}, {stats.items} items")
-        backup.put("log", [compress.compress_document(log.render())])
+        backup.put("log", compress.compress_stream(log.chunks()))
         backup.put("results", _document(found.to_dict()))
         backup.put("resources", _document(coll.resource_list()))
         status: dict[str, Any] = {

@@ -333,7 +333,7 @@ def _store(
     }
     if failure is not None:
         status["failureReason"] = failure
-    writer.put("log", [compress.compress_document(state.log.render())])
+    writer.put("log", compress.compress_stream(state.log.chunks()))
     writer.put("results", _document(state.results.to_dict()))
     writer.put("resources", _document(state.resources.to_dict()))
     writer.commit(state.restore.to_dict(), status)
