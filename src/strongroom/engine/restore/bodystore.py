@@ -1,0 +1,110 @@
+"""The bodies a restore is to create, kept encrypted in a temporary file between the
+planning pass and the item they belong to.
+
+The planning pass reads the archive once and hands each selected body to a
+:class:`BodyStore`; the restorer takes each back when its item comes, in restore order. The
+memory a restore needs for bodies is then that of the items in flight, whatever the size of
+the backup, and the archive is read once, not once per batch.
+
+Nothing readable reaches the disk: each body is compressed (zstd) and sealed with AES-GCM
+under a key made for this store, held only in memory and gone with the process; the nonce
+is the item's row, so a record moved to another row, altered or truncated fails to open
+(:class:`BodyStoreError`). The file has no name (``tempfile.TemporaryFile``) and vanishes
+when the store is closed or the process ends. Reads use ``os.pread`` and are safe from any
+thread once the planning pass is over; writes come from one thread.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import tempfile
+import threading
+import types
+
+import zstandard
+from cryptography import exceptions as crypto_exceptions
+from cryptography.hazmat.primitives.ciphers import aead
+
+from strongroom import errors
+
+#: Bytes written to the file at once.
+WRITE_BUFFER = 1 << 20
+_ABSENT = -1
+
+
+class BodyStoreError(errors.IntegrityError):
+    """A stored body did not open: the temporary file changed under the restore."""
+
+
+class BodyStore:
+    """Bodies by row, encrypted in an unnamed temporary file (module docstring)."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (closed by close())
+        self._cipher = aead.AESGCM(aead.AESGCM.generate_key(bit_length=256))
+        self._compressor = zstandard.ZstdCompressor(level=1, write_content_size=True)
+        self._decompressor = zstandard.ZstdDecompressor()
+        self._start = array.array("q")
+        self._length = array.array("I")
+        self._pending = bytearray()
+        self._written = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> BodyStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: types.TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __contains__(self, row: object) -> bool:
+        return isinstance(row, int) and 0 <= row < len(self._start) and self._start[row] >= 0
+
+    def put(self, row: int, body: bytes) -> None:
+        """Keep the body of ``row`` (once per row)."""
+        if row in self:
+            raise ValueError(f"row {row} is already stored")
+        sealed = self._cipher.encrypt(_nonce(row), self._compressor.compress(body), None)
+        missing = row + 1 - len(self._start)
+        if missing > 0:
+            self._start.extend([_ABSENT] * missing)
+            self._length.extend([0] * missing)
+        with self._lock:
+            self._start[row] = self._written + len(self._pending)
+            self._length[row] = len(sealed)
+            self._pending += sealed
+            if len(self._pending) >= WRITE_BUFFER:
+                self._flush()
+
+    def get(self, row: int) -> bytes:
+        """The body of ``row``; KeyError when it was not stored."""
+        if row not in self:
+            raise KeyError(row)
+        if self._pending:
+            with self._lock:
+                self._flush()
+        sealed = os.pread(self._file.fileno(), self._length[row], self._start[row])
+        try:
+            frame = self._cipher.decrypt(_nonce(row), sealed, None)
+        except crypto_exceptions.InvalidTag as exc:
+            raise BodyStoreError(f"the stored body of item {row} does not open") from exc
+        with self._lock:  # a decompression context serves one call at a time
+            return self._decompressor.decompress(frame)
+
+    def _flush(self) -> None:
+        if self._pending:
+            os.pwrite(self._file.fileno(), self._pending, self._written)
+            self._written += len(self._pending)
+            self._pending = bytearray()
+
+
+def _nonce(row: int) -> bytes:
+    return row.to_bytes(12, "big")
