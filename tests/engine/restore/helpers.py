@@ -116,7 +116,7 @@ def inventory(kube: client.Client) -> set[tuple[str, str | None, str, str]]:
 
 
 def run_restore(
-    kube: client.Client, repo: repo_mod.Repository, batch_bytes: int = 64 << 20, **fields: Any
+    kube: client.Client, repo: repo_mod.Repository, **fields: Any
 ) -> tuple[Any, list[Any]]:
     """Run a restore named ``r1`` of backup ``b1`` (unless given); the outcome and the
     progress events."""
@@ -132,7 +132,6 @@ def run_restore(
         clock=clock.SystemClock(),
         progress=events.append,
         resource_timeout=10,
-        batch_bytes=batch_bytes,
     )
     return out, events
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -12,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strongroom.archive import layout, reader
-from strongroom.engine.restore import errors, ordering, planner, spec
+from strongroom.engine.restore import bodystore, errors, ordering, planner, spec
 from strongroom.engine.restore.actions import base, registry
 from strongroom.kube import discovery
 
@@ -282,7 +281,8 @@ def test_additional_items_are_pulled_in_transitively() -> None:
     }
     pulled = {p.key.name for p in (*plan.crds, *plan.items) if p.pulled_in}
     assert pulled == {"widgets.example.com", "pv-1", "data", "high"}
-    assert base.ItemKey("persistentvolumes", None, "pv-1") in plan.planned_keys()
+    assert plan.is_planned(base.ItemKey("persistentvolumes", None, "pv-1"))
+    assert not plan.is_planned(base.ItemKey("persistentvolumes", None, "pv-2"))
 
 
 def test_additional_items_respect_exclusions() -> None:
@@ -314,29 +314,6 @@ def test_entries_that_are_not_json_objects_are_problems() -> None:
     plan = plan_of([bad, read_item("configmaps", "shop", "good")])
     assert keys(plan) == [("configmaps", "shop", "good")]
     assert [p.key.name for p in plan.problems] == ["bad"]
-
-
-@pytest.mark.parametrize(
-    ("sizes", "budget", "expected"),
-    [
-        ([10, 10, 10], 100, [3]),
-        ([10, 10, 10], 20, [2, 1]),
-        ([50, 10, 60, 5], 60, [2, 1, 1]),
-        ([100, 1], 10, [1, 1]),
-        ([], 10, []),
-    ],
-)
-def test_batches(sizes: list[int], budget: int, expected: list[int]) -> None:
-    items = [
-        planner.PlannedItem(
-            planner.Entry(base.ItemKey("configmaps", "n", str(i)), size, "v1", "ConfigMap"),
-            "n",
-        )
-        for i, size in enumerate(sizes)
-    ]
-    found = planner.batches(items, budget)
-    assert [len(b) for b in found] == expected
-    assert [p for b in found for p in b] == items
 
 
 GROUP_RESOURCES = [
@@ -396,34 +373,44 @@ def test_plan_invariants(raw: list[tuple[str, str, str]], included: tuple[str, .
         assert set(found) == restorable
 
 
-@given(st.lists(st.integers(min_value=1, max_value=150), max_size=30), st.randoms())
-def test_the_planning_pass_keeps_the_first_bodies_of_the_plan(sizes: list[int], rnd: Any) -> None:
-    budget = 400  # each body is 100-250 bytes
-    names = [f"n{i:02}" for i in range(len(sizes))]
+@given(ITEMS, st.randoms())
+def test_the_planning_pass_stores_the_selected_bodies_and_fill_the_pulled_in_ones(
+    raw: list[tuple[str, str, str]], rnd: Any
+) -> None:
+    backup = {(gr, None if gr in CLUSTER_SCOPED else ns, name) for gr, ns, name in raw}
     found = [
-        read_item(resource, "shop", name, data={"x": "y" * size})
-        for name, size, resource in zip(
-            names, sizes, itertools.cycle(["configmaps", "secrets", "pods"]), strict=False
-        )
+        read_item(gr, ns, name, metadata={"name": name, "labels": WEB}, data={"x": name})
+        for gr, ns, name in sorted(backup, key=str)
     ]
+    pod = read_item(
+        "pods", "shop", "zz-web", metadata={"name": "zz-web", "labels": WEB}, spec=CLAIM
+    )
+    found += [pod, read_item("persistentvolumeclaims", "shop", "zz-data")]
     rnd.shuffle(found)  # the archive's order is not the restore's
-    kept = planner.Kept(budget)
-    restore = spec.RestoreSpec(name="r", backup_name="b", namespace_mappings={"shop": "s2"})
-    plan = planner.plan(found, restore, SERVED, registry.default(), kept=kept)
+    restore = spec.RestoreSpec(name="r", backup_name="b", label_selector="app=web")
+    with bodystore.BodyStore() as bodies:
+        plan = planner.plan(found, restore, SERVED, registry.default(), bodies=bodies)
+        selected = [p.row for p in plan.items if not p.pulled_in]
+        assert all(row in bodies for row in selected)
+        assert planner.missing(plan, bodies)  # the claim was only pulled in
 
-    first = planner.batches(plan.items, budget)[:1]
-    taken = kept.take(p.key for p in plan.items)
-    assert set(taken) >= {p.key for batch in first for p in batch}
-    assert sum(len(body) for body in taken.values()) <= budget
-    bodies = {planner.item_key(i.item): i.body for i in found if i.item is not None}
-    assert all(body == bodies[key] for key, body in taken.items())
-    assert kept.take(taken) == {}
+        planner.fill(plan, found, bodies)
+
+        assert not planner.missing(plan, bodies)
+        by_key = {planner.item_key(i.item): i.body for i in found if i.item is not None}
+        assert all(bodies.get(p.row) == by_key[p.key] for p in plan.items)
+        assert len(list(plan.rows())) == plan.total
 
 
-def test_nothing_larger_than_the_budget_nor_after_a_take_is_kept() -> None:
-    kept = planner.Kept(10)
-    big, late = base.ItemKey("configmaps", "n", "big"), base.ItemKey("configmaps", "n", "late")
-    kept.offer(big, planner.order(big, "n"), b"x" * 11)
-    assert kept.take([big]) == {}
-    kept.offer(late, planner.order(late, "n"), b"x")
-    assert kept.take([late]) == {}
+WEB = {"app": "web"}
+CLAIM = {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "zz-data"}}]}
+
+
+def test_names_out_of_order_and_namespaces_merged_by_a_mapping_still_plan_in_order() -> None:
+    found = [read_item("configmaps", "a", name) for name in ("b", "a", "d", "c")] + [
+        read_item("configmaps", "b", name) for name in ("bb", "aa", "e")
+    ]
+    plan = plan_of(found, namespace_mappings={"a": "b"})  # b keeps its own items too
+    assert [p.key.name for p in plan.items] == ["a", "aa", "b", "bb", "c", "d", "e"]
+    assert {p.target_namespace for p in plan.items} == {"b"}
+    assert plan.is_planned(base.ItemKey("configmaps", "b", "aa"))

@@ -3,6 +3,8 @@ namespace's objects come back with the same content."""
 
 from __future__ import annotations
 
+import pathlib
+import tempfile
 import threading
 from concurrent import futures
 from typing import Any
@@ -112,17 +114,35 @@ def test_a_large_run_is_handed_to_the_workers_a_few_items_at_a_time(
     assert 4 <= in_pool[1] <= restorer.QUEUED_PER_WORKER * 4
 
 
-@pytest.mark.parametrize(("batch_bytes", "reads"), [(64 << 20, 1), (1000, 1 + 2)])
-def test_the_first_batch_is_kept_from_the_planning_pass(
+PV: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "PersistentVolume",
+    "metadata": {"name": "pv-1"},
+    "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"]},
+}
+CLAIM: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "data", "namespace": "shop"},
+    "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "pv-1"},
+}
+
+
+@pytest.mark.parametrize(("fields", "reads"), [({}, 1), ({"included_namespaces": ("shop",)}, 2)])
+def test_the_archive_is_read_once_more_only_for_items_pulled_in(
     target: client.Client,
     repo: repo_mod.Repository,
     monkeypatch: pytest.MonkeyPatch,
-    batch_bytes: int,
+    tmp_path: pathlib.Path,
+    fields: dict[str, Any],
     reads: int,
 ) -> None:
     items = [h.item("configmaps", "shop", h.configmap(f"c{i:02}", "shop")) for i in range(24)]
+    items += [
+        h.item("persistentvolumeclaims", "shop", CLAIM),
+        h.item("persistentvolumes", None, PV),
+    ]
     h.write_backup(repo, "b1", items)
-    assert 2 * 1000 < sum(len(i.body) for i in items) <= 3 * 1000
     opened: list[str] = []
     plain_open = backups.Backup.open
 
@@ -131,8 +151,14 @@ def test_the_first_batch_is_kept_from_the_planning_pass(
         return plain_open(self, name)
 
     monkeypatch.setattr(backups.Backup, "open", counting_open)
-    out, _ = h.run_restore(target, repo, batch_bytes=batch_bytes)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the body store's file goes
+    out, _ = h.run_restore(target, repo, **fields)
 
-    assert out.phase == "Completed" and out.counts["created"] == 25
+    assert out.phase == "Completed", out.errors
+    assert out.counts["created"] == 27  # the namespace, 24 maps, the claim and its volume
     assert set(h.names(target, "configmaps", "shop")) >= {f"c{i:02}" for i in range(24)}
-    assert opened.count("archive") == reads, "the planning pass, then one per later batch"
+    assert h.names(target, "persistentvolumes") == ["pv-1"]
+    assert opened.count("archive") == reads, "the planning pass, then once for pulled-in items"
+    assert list(scratch.iterdir()) == [], "the body store leaves no file behind"

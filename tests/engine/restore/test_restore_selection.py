@@ -114,7 +114,7 @@ def test_filters_and_selectors(
     populate(source)
     h.backup_from(source, repo, "b1", RESOURCES, ["shop", "tools"])
 
-    out, _ = h.run_restore(target, repo, batch_bytes=1, **fields)
+    out, _ = h.run_restore(target, repo, **fields)
 
     assert out.phase == "Completed", out.errors
     assert restored(target) == expected

@@ -22,8 +22,10 @@ from strongroom.engine.restore import (
     namespaces,
     outcome,
     planner,
+    resourcelist,
     sanitize,
     spec,
+    steps,
 )
 from strongroom.engine.restore.actions import base, registry
 from strongroom.kube import bodies, client, discovery
@@ -42,12 +44,13 @@ class ItemRestorer:
     context: base.ActionContext
     ensurer: namespaces.Ensurer
     log: logs.RunLog
-    resources: outcome.ResourceList
+    resources: resourcelist.ResourceList
+    #: A dry run's steps (filled from several threads); None for a run.
+    steps: steps.Steps | None
+    #: One byte per row of the plan's table: set once the item's restore began.
+    started: bytearray
     #: Group-resources a planned CRD will serve (a dry run cannot look them up yet).
     coming: frozenset[str] = frozenset()
-    #: A dry run's steps by item (filled from several threads).
-    steps: dict[base.ItemKey, outcome.PlanStep] = dataclasses.field(default_factory=dict)
-    _done: set[base.ItemKey] = dataclasses.field(default_factory=set)
     _served: tuple[object, dict[str, discovery.APIResource]] = (None, {})
 
     @property
@@ -56,9 +59,9 @@ class ItemRestorer:
 
     def restore_item(self, item: planner.PlannedItem, body: bytes) -> str:
         """Process one item; returns the action taken (or, in a dry run, foreseen)."""
-        if item.key in self._done:
+        if self.started[item.row]:
             return "skipped"
-        self._done.add(item.key)
+        self.started[item.row] = 1
         where = results.for_item(item.target_namespace)
         backup_obj = json.loads(body)
         out = self.actions.run(
@@ -200,7 +203,7 @@ class ItemRestorer:
         found = self._served[1].get(item.key.group_resource)
         if found is None:
             return None
-        group, _, version = item.entry.api_version.rpartition("/")
+        group, _, version = item.api_version.rpartition("/")
         if version and group == found.group:
             return dataclasses.replace(found, version=version)
         return found
@@ -211,7 +214,7 @@ class ItemRestorer:
 
     def _name(self, item: planner.PlannedItem) -> str:
         where = outcome.entry_name(item.target_namespace, self._target_name(item))
-        return f"{item.entry.kind} {where}"
+        return f"{item.kind} {where}"
 
     def _target_name(self, item: planner.PlannedItem) -> str:
         if self._is_namespace(item):
@@ -229,22 +232,10 @@ class ItemRestorer:
         foreseen: outcome.DryAction,
         reason: str = "",
     ) -> str:
-        name = self._target_name(item)
-        if self.restore.dry_run:
-            self.steps[item.key] = outcome.PlanStep(
-                item.key.group_resource,
-                item.entry.api_version,
-                item.entry.kind,
-                item.target_namespace,
-                name,
-                foreseen,
-                reason,
-            )
+        if self.steps is not None:
+            self.steps.record(item.row, foreseen, reason)
             return foreseen
-        self.resources.add(
-            item.entry.api_version, item.entry.kind, item.target_namespace, name, action
-        )
-        self.log.info(
-            f"{action} {item.entry.kind} {outcome.entry_name(item.target_namespace, name)}"
-        )
+        self.resources.record(item.row, action)
+        name = outcome.entry_name(item.target_namespace, self._target_name(item))
+        self.log.info(f"{action} {item.kind} {name}")
         return action

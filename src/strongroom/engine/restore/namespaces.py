@@ -21,7 +21,7 @@ from typing import Any
 
 from strongroom import clock as clock_mod
 from strongroom.engine import logs
-from strongroom.engine.restore import errors, outcome, sanitize
+from strongroom.engine.restore import errors, resourcelist, sanitize
 from strongroom.engine.restore.actions import base, namespace
 from strongroom.kube import bodies, client
 from strongroom.kube import errors as kube_errors
@@ -40,7 +40,7 @@ class Ensurer:
         context: base.ActionContext,
         labels: Mapping[str, str],
         log: logs.RunLog,
-        resources: outcome.ResourceList,
+        resources: resourcelist.ResourceList,
         clock: clock_mod.Clock,
         timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,

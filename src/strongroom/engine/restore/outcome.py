@@ -1,17 +1,17 @@
-"""What a restore did: per-item results in Velero's resource-list format, and the Outcome.
+"""What a restore did: the actions per item, and the Outcome.
 
-The resource list maps ``<apiVersion>/<Kind>`` to entries ``<namespace>/<name>(<action>)``
-(``<name>(<action>)`` for cluster-scoped objects), as Velero's restore results do, with the
-actions ``created``, ``updated``, ``skipped`` and ``failed``. A dry run's plan names what each
-item would get instead: ``create``, ``exists-identical``, ``exists-different``, ``skip`` or
-``failed``.
+The resource list (:mod:`strongroom.engine.restore.resourcelist`) maps
+``<apiVersion>/<Kind>`` to entries ``<namespace>/<name>(<action>)`` (``<name>(<action>)`` for
+cluster-scoped objects), as Velero's restore results do, with the actions ``created``,
+``updated``, ``skipped`` and ``failed``. A dry run's plan names what each item would get
+instead: ``create``, ``exists-identical``, ``exists-different``, ``skip`` or ``failed``
+(:class:`PlanStep`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 Action = Literal["created", "updated", "skipped", "failed"]
@@ -22,33 +22,6 @@ Phase = Literal["Completed", "PartiallyFailed", "Failed"]
 
 def entry_name(namespace: str | None, name: str) -> str:
     return f"{namespace}/{name}" if namespace else name
-
-
-class ResourceList:
-    """The per-item results of one run (thread-safe), and their counts."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, list[str]] = {}
-        self._counts: dict[str, int] = dict.fromkeys(ACTIONS, 0)
-        self._lock = threading.Lock()
-
-    def add(
-        self, api_version: str, kind: str, namespace: str | None, name: str, action: Action
-    ) -> None:
-        with self._lock:
-            group = self._entries.setdefault(f"{api_version}/{kind}", [])
-            group.append(f"{entry_name(namespace, name)}({action})")
-            self._counts[action] += 1
-
-    @property
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
-    def to_dict(self) -> dict[str, list[str]]:
-        """Velero's resource list: keys sorted, entries sorted."""
-        with self._lock:
-            return {key: sorted(self._entries[key]) for key in sorted(self._entries)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +60,7 @@ class Outcome:
     errors: Mapping[str, Any]
     resources: Mapping[str, list[str]]
     dry_run: bool = False
-    plan: tuple[PlanStep, ...] = ()
+    plan: Sequence[PlanStep] = ()
     #: False when the location took no writes: the restore ran, its records were not kept.
     stored: bool = True
     not_stored_reason: str = ""

@@ -8,20 +8,24 @@
    binding and AEAD) before anything else; an integrity failure raises and the cluster is
    not touched.
 2. The planning pass reads the archive once more (any malformed content raises here, still
-   before the cluster is touched) and returns the plan (:mod:`planner`).
+   before the cluster is touched) and returns the plan (:mod:`planner`); the bodies of the
+   planned items wait in a :class:`~bodystore.BodyStore`, encrypted (items only pulled in
+   by others cost one more read of the archive). Memory holds a few bytes per item and the
+   bodies of the items in flight, whatever the size of the backup.
 3. A dry run stops here: each planned item is compared with the cluster (``create``,
    ``exists-identical``, ``exists-different``) and nothing is written, to the cluster or the
    repository.
 4. Otherwise the restore's name is claimed in the repository, then CRDs are restored and
    waited for until Established, discovery is refreshed, and every other item follows in
-   priority order, bodies read back batch by batch (:func:`planner.batches`). Items of one
+   priority order, each body taken from the store as its item is handed out. Items of one
    resource are restored by up to ``workers`` threads at a time (the order between
    resources is kept; the client's rate limit still applies), with at most
    ``2 * workers`` handed to the pool at once; a dry run compares likewise.
-5. The log, results and resource list are stored beside the backup and the restore's
-   manifest is committed with its phase: ``Completed``, ``PartiallyFailed`` (any error) or
-   ``Failed``. A fatal error (the API server unreachable, the archive changed under the run)
-   is recorded as ``Failed`` and then raised again.
+5. The log, results and resource list are stored beside the backup (the resource list
+   made as it is stored, never whole in memory) and the restore's manifest is committed
+   with its phase: ``Completed``, ``PartiallyFailed`` (any error) or ``Failed``. A fatal
+   error (the API server unreachable, the body store changed under the run) is recorded as
+   ``Failed`` and then raised again.
 """
 
 from __future__ import annotations
@@ -38,8 +42,19 @@ from strongroom import clock as clock_mod
 from strongroom import errors as root_errors
 from strongroom.archive import compress, reader
 from strongroom.engine import logs, results
-from strongroom.engine.restore import items, namespaces, ordering, outcome, planner, sanitize, spec
-from strongroom.engine.restore.actions import base, registry
+from strongroom.engine.restore import (
+    bodystore,
+    items,
+    namespaces,
+    ordering,
+    outcome,
+    planner,
+    resourcelist,
+    sanitize,
+    spec,
+    steps,
+)
+from strongroom.engine.restore.actions import registry
 from strongroom.kube import client
 from strongroom.kube import errors as kube_errors
 from strongroom.repository import backups
@@ -74,7 +89,6 @@ def run(
     clock: clock_mod.Clock,
     progress: Progress | None = None,
     actions: registry.Registry | None = None,
-    batch_bytes: int = planner.DEFAULT_BATCH_BYTES,
     resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT,
     workers: int = DEFAULT_WORKERS,
 ) -> outcome.Outcome:
@@ -83,20 +97,35 @@ def run(
     backup = repo.backup(restore.backup_name)
     backup.verify()
     actions = actions or registry.default()
-    kept = planner.Kept(batch_bytes)
-    plan = planner.plan(
-        reader.iter_items(backup.open("archive")),
-        restore,
-        kube.discovery.resources(),
-        actions,
-        kept=kept,
-    )
-    state = _Run(kube, backup, restore, plan, actions, clock, progress, kept)
+    with bodystore.BodyStore() as bodies:
+        plan = planner.plan(
+            reader.iter_items(backup.open("archive")),
+            restore,
+            kube.discovery.resources(),
+            actions,
+            bodies=bodies,
+        )
+        if planner.missing(plan, bodies):
+            planner.fill(plan, reader.iter_items(backup.open("archive")), bodies)
+        state = _Run(kube, backup, restore, plan, actions, clock, progress, bodies)
+        return _execute(state, repo, started, clock, resource_timeout, workers)
+
+
+def _execute(
+    state: _Run,
+    repo: repo_mod.Repository,
+    started: datetime.datetime,
+    clock: clock_mod.Clock,
+    resource_timeout: float,
+    workers: int,
+) -> outcome.Outcome:
+    """Steps 3 to 5 of the module docstring."""
+    restore = state.restore
     if restore.dry_run:
         state.execute(resource_timeout, workers)
         return state.outcome()
     try:
-        writer = repo.begin_restore(backup, restore.name)
+        writer = repo.begin_restore(state.backup, restore.name)
     except root_errors.PermissionDeniedError as exc:  # a read-only location or identity
         return _unrecorded(state, resource_timeout, workers, str(exc))
     failure: BaseException | None = None
@@ -135,20 +164,20 @@ class _Run:
         actions: registry.Registry,
         clock: clock_mod.Clock,
         progress: Progress | None,
-        kept: planner.Kept,
+        bodies: bodystore.BodyStore,
     ) -> None:
         self.kube, self.backup, self.restore, self.plan = kube, backup, restore, plan
         self.progress = progress
-        self.kept = kept
-        self.batch_bytes = kept.budget
+        self.bodies = bodies
         self.results = results.Results()
         self.log = logs.RunLog(clock, results=self.results)
-        self.resources = outcome.ResourceList()
+        self.resources = resourcelist.ResourceList(plan)
+        self.steps = steps.Steps(plan) if restore.dry_run else None
         self.done = 0
         self.failed = False
         self.pool: futures.ThreadPoolExecutor | None = None
         self.queued = 0
-        context = planner.action_context(restore, plan.planned_keys())
+        context = planner.action_context(restore, plan.is_planned)
         labels = sanitize.restore_labels(restore.backup_name, restore.name)
         ensurer = namespaces.Ensurer(
             kube,
@@ -167,6 +196,8 @@ class _Run:
             ensurer,
             self.log,
             self.resources,
+            self.steps,
+            bytearray(len(plan.table)),
             coming=frozenset(p.key.name for p in plan.crds),
         )
 
@@ -203,35 +234,37 @@ class _Run:
         self._phase(self.plan.items)
         self.log.info(f"restore done: {self.done} items processed")
 
-    def _phase(self, planned: tuple[planner.PlannedItem, ...]) -> list[str]:
+    def _phase(self, planned: Iterable[planner.PlannedItem]) -> list[str]:
+        """Restore ``planned`` in order; the names of the CRDs created or updated."""
         changed: list[str] = []
-        for batch in planner.batches(planned, self.batch_bytes):
-            bodies = self._bodies(batch)
-            for run in _by_resource(batch):
-                for item, action in self._restore_run(run, bodies):
-                    if action in ("created", "updated"):
-                        changed.append(item.key.name)
-                    self.done += 1
-                    if self.progress is not None:
-                        event = ProgressEvent(self.done, self.plan.total, str(item.key), action)
-                        self.progress(event)
+        for _, run in itertools.groupby(planned, key=lambda p: p.key.group_resource):
+            for item, action in self._restore_run(run):
+                if item.key.group_resource == ordering.CRDS and action in ("created", "updated"):
+                    changed.append(item.key.name)
+                self.done += 1
+                if self.progress is not None:
+                    event = ProgressEvent(self.done, self.plan.total, str(item.key), action)
+                    self.progress(event)
         return changed
 
     def _restore_run(
-        self, run: list[planner.PlannedItem], bodies: dict[base.ItemKey, bytes]
+        self, run: Iterator[planner.PlannedItem]
     ) -> Iterator[tuple[planner.PlannedItem, str]]:
         """Restore items of one resource, concurrently when there is a pool; (item, action)
-        pairs in the order they finish. Progress is reported from the calling thread."""
-        if self.pool is None or len(run) == 1:
-            for item in run:
-                yield item, self.items.restore_item(item, bodies.pop(item.key))
+        pairs in the order they finish. Progress is reported from the calling thread, which
+        also takes each body from the store as it hands its item out."""
+        head = list(itertools.islice(run, 2))
+        waiting = itertools.chain(head, run)
+        if self.pool is None or len(head) == 1:
+            for item in waiting:
+                yield item, self.items.restore_item(item, self.bodies.get(item.row))
             return
         pool = self.pool
-        waiting = iter(run)
         pending: dict[futures.Future[str], planner.PlannedItem] = {}
 
         def submit(item: planner.PlannedItem) -> None:
-            pending[pool.submit(self.items.restore_item, item, bodies.pop(item.key))] = item
+            body = self.bodies.get(item.row)
+            pending[pool.submit(self.items.restore_item, item, body)] = item
 
         try:
             for item in itertools.islice(waiting, self.queued):
@@ -248,21 +281,6 @@ class _Run:
                 future.cancel()
             futures.wait(pending)
 
-    def _bodies(self, batch: Iterable[planner.PlannedItem]) -> dict[base.ItemKey, bytes]:
-        """The bodies of ``batch``: kept from the planning pass, else from one more read of
-        the (re-verified) archive."""
-        wanted = {p.key for p in batch}
-        found = self.kept.take(wanted)
-        wanted.difference_update(found)
-        if not wanted:
-            return found
-        for entry in reader.iter_items(self.backup.open("archive")):
-            if entry.item is not None:
-                key = planner.item_key(entry.item)
-                if key in wanted:
-                    found[key] = entry.body
-        return found
-
     def _wait_established(self, name: str, timeout: float) -> None:
         try:
             self.kube.wait_for_condition(
@@ -278,34 +296,20 @@ class _Run:
 
     def outcome(self) -> outcome.Outcome:
         doc = self.results.to_dict()
-        found = self.items.steps
-        steps = tuple(found[p.key] for p in (*self.plan.crds, *self.plan.items) if p.key in found)
-        counts: dict[str, int] = self.resources.counts
-        if self.restore.dry_run:
-            counts = {}
-            for step in steps:
-                counts[step.action] = counts.get(step.action, 0) + 1
+        if self.steps is not None:
+            counts, plan = self.steps.counts(), self.steps.view()
+        else:
+            counts, plan = self.resources.counts, ()
         return outcome.Outcome(
             name=self.restore.name,
             phase=self.phase(),
             counts=counts,
             warnings=doc["warnings"],
             errors=doc["errors"],
-            resources=self.resources.to_dict(),
+            resources=self.resources.view(),
             dry_run=self.restore.dry_run,
-            plan=steps,
+            plan=plan,
         )
-
-
-def _by_resource(batch: Iterable[planner.PlannedItem]) -> list[list[planner.PlannedItem]]:
-    """Consecutive items of one group-resource (the plan keeps them together)."""
-    runs: list[list[planner.PlannedItem]] = []
-    for item in batch:
-        if runs and runs[-1][0].key.group_resource == item.key.group_resource:
-            runs[-1].append(item)
-        else:
-            runs.append([item])
-    return runs
 
 
 def _document(value: Any) -> list[bytes]:
@@ -335,5 +339,5 @@ def _store(
         status["failureReason"] = failure
     writer.put("log", compress.compress_stream(state.log.chunks()))
     writer.put("results", _document(state.results.to_dict()))
-    writer.put("resources", _document(state.resources.to_dict()))
+    writer.put("resources", compress.compress_stream(state.resources.document()))
     writer.commit(state.restore.to_dict(), status)
