@@ -1,6 +1,7 @@
 """Volume data: backup, unchanged re-run, a change and a restore, beside restic and borg.
 
-Usage: ``.venv/bin/python bench/volumes.py [--scale 1] [--datasets A,B] [--overhead-repeat 3]``
+Usage: ``.venv/bin/python bench/volumes.py [--scale 1] [--datasets A,B] [--overhead-repeat 3]
+[--workdir DIR] [--keep]``
 
 Two data sets, generated deterministically (seeded) into a temporary folder on the same disk
 as the repositories:
@@ -38,7 +39,11 @@ same state. Before each backup the data set is read once (so that the first tool
 for the disk); before each restore the tool's repository is read once; dirty pages are
 flushed (``sync``) before every timed step, so that no tool pays for an earlier one's writes.
 Each tool's caches (restic's, borg's, Strongroom's state) live in the work folder and start
-empty.
+empty. Nothing is deleted until the end (about 15 GB at full scale): on a disk mounted with
+``discard``, deleting gigabytes stalls the journal, and the next steps' file creations, for
+seconds. The output gives the cost of creating one file in the work folder at the start and
+just before each restore (about 20 us on a quiet ext4 disk; far more while other processes
+fsync or delete a lot): the restore of B creates 40,000 files.
 
 **Encryption overhead.** Strongroom's first backup is also timed in this process, through the
 engine (``strongroom.engine.volumes.backup``), twice: as shipped, and with the packs'
@@ -357,6 +362,23 @@ def check_restored(tool: str, expected: dict[str, str], restored: pathlib.Path) 
     )
 
 
+def creation_cost(folder: pathlib.Path, count: int = 2000) -> float:
+    """Microseconds to create (and close) one empty file in a new folder under ``folder``.
+
+    Restores of data set B create 40,000 files: where that costs far more than the usual
+    20 us or so (a temporary folder some other software watches, say), every tool's restore
+    slows by the same seconds, and ``--workdir`` should point elsewhere on the same disk.
+    """
+    probe = folder / "creation-probe"
+    probe.mkdir()
+    started = time.perf_counter()
+    for number in range(count):
+        os.close(os.open(probe / f"f{number}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    seconds = time.perf_counter() - started
+    shutil.rmtree(probe)
+    return seconds / count * 1e6
+
+
 def warm(root: pathlib.Path) -> None:
     """Read every file under ``root`` once (page cache), then flush dirty pages."""
     buffer = bytearray(MIB)
@@ -506,6 +528,10 @@ class Measured:
     first_stored: dict[str, int]  # repository bytes after the first backup
     added: dict[str, int]  # repository bytes added by the change step
     overhead: Overhead | None
+    #: Microseconds to create a file in the work folder just before each tool's restore: it
+    #: varies with the disk's other work (a journal busy with other processes' fsyncs, or
+    #: discarding what was just deleted), which is why the bench deletes nothing until it ends.
+    create_us: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def measure(name: str, scale: float, work: pathlib.Path, overhead_repeat: int) -> Measured:
@@ -541,11 +567,14 @@ def measure(name: str, scale: float, work: pathlib.Path, overhead_repeat: int) -
     for tool in tools:
         target = work / f"restored-{tool.name}"
         warm(tool.repo)
+        found.create_us[tool.name] = creation_cost(work, 500)
         run, restored = tool.restore(source, target)
         check_restored(tool.name, expected, restored)
         found.runs[tool.name, RESTORE] = run
-        say(f"{name}: {tool.name} {RESTORE}: {run.seconds:.2f}s, identical to the source")
-        shutil.rmtree(target)
+        say(
+            f"{name}: {tool.name} {RESTORE}: {run.seconds:.2f}s, identical to the source "
+            f"(a file took {found.create_us[tool.name]:.0f} us to create just before)"
+        )
     if overhead_repeat:
         found.overhead = encryption_overhead(source, work / "overhead", overhead_repeat)
     return found
@@ -581,18 +610,16 @@ def engine_backup(source: pathlib.Path, folder: pathlib.Path, encrypted: bool) -
             patches.enter_context(mock.patch.object(indexes, "AESGCM", _Unsealed))
         started, cpu = time.perf_counter(), time.process_time()
         volume_backup.backup(repository, str(source))
-        run = Run(time.perf_counter() - started, math.nan, time.process_time() - cpu)
-    shutil.rmtree(folder)
-    return run
+        return Run(time.perf_counter() - started, math.nan, time.process_time() - cpu)
 
 
 def encryption_overhead(source: pathlib.Path, folder: pathlib.Path, repeat: int) -> Overhead:
     """Best in-process first backups, encrypted and not, alternated, ``repeat`` times each."""
     encrypted: list[Run] = []
     plain: list[Run] = []
-    for _ in range(repeat):
-        plain.append(engine_backup(source, folder, encrypted=False))
-        encrypted.append(engine_backup(source, folder, encrypted=True))
+    for number in range(repeat):
+        plain.append(engine_backup(source, folder / f"plain-{number}", encrypted=False))
+        encrypted.append(engine_backup(source, folder / f"encrypted-{number}", encrypted=True))
         say(
             f"in-process first backup: {encrypted[-1].seconds:.2f}s encrypted, "
             f"{plain[-1].seconds:.2f}s not (CPU {encrypted[-1].cpu_seconds:.2f}s, "
@@ -637,6 +664,11 @@ def table(results: dict[str, Measured]) -> list[str]:
             ours = found.runs["strongroom", step].seconds
             cells += [f"{ours / found.runs[p, step].seconds:.2f}x" for p in ("restic", "borg")]
             lines.append(row(*cells))
+        probe = found.create_us
+        lines.append(
+            row(name, "us to create a file, just before the restore",
+                *(c for t in TOOLS for c in (f"{probe[t]:.0f}", "-", "-")), "-", "-")
+        )  # fmt: skip
         for label, stored in (
             ("repository MB after the first backup", found.first_stored),
             ("repository MB added by the change", found.added),
@@ -752,6 +784,12 @@ def main() -> None:
         default=3,
         help="in-process runs of each kind for the encryption overhead (0: skip it)",
     )
+    parser.add_argument(
+        "--workdir",
+        type=pathlib.Path,
+        default=None,
+        help="where to make the work folder (default: the system's temporary folder)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder, print where")
     args = parser.parse_args()
     names = [n.strip().upper() for n in args.datasets.split(",") if n.strip()]
@@ -764,14 +802,14 @@ def main() -> None:
     if load > 0.5:
         say(f"the load average is {load:.1f}: other work running now skews every number")
     results: dict[str, Measured] = {}
-    work = pathlib.Path(tempfile.mkdtemp(prefix="strongroom-bench-volumes-"))
+    work = pathlib.Path(tempfile.mkdtemp(prefix="strongroom-bench-volumes-", dir=args.workdir))
+    create_us = creation_cost(work)
+    say(f"work folder {work}: creating a file there takes {create_us:.0f} us")
     try:
         for name in names:
             folder = work / name
             folder.mkdir()
             results[name] = measure(name, args.scale, folder, args.overhead_repeat)
-            if not args.keep:
-                shutil.rmtree(folder)
     finally:
         if args.keep:
             say(f"work folder kept: {work}")
@@ -779,6 +817,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     print(
         f"scale {args.scale:g}; {os.cpu_count()} cores; load average {load:.1f} at the start; "
+        f"{create_us:.0f} us to create a file in the work folder; "
         "warm page cache; MB = 10^6 bytes; ratios are Strongroom's time (or bytes) over the "
         "peer's: below 1 is better"
     )
