@@ -25,6 +25,7 @@ from typing import Literal
 
 from strongroom import clock as clock_mod
 from strongroom.archive import compress
+from strongroom.engine import messages
 from strongroom.engine import results as results_mod
 
 Level = Literal["debug", "info", "warning", "error"]
@@ -102,7 +103,8 @@ class RunLog:
                 self.kept += 1
                 self._recent.append(line)
                 if len(self._recent) >= SEGMENT_LINES:
-                    self._segments.append(self._compressor.compress(_text(self._recent)))
+                    frame = self._compressor.compress(_text(self._recent))
+                    self._segments.append(messages.compact(frame))
                     self._recent = []
             else:
                 self.dropped += 1

@@ -9,20 +9,28 @@ backup's ``results`` object (docs/format.md §8)::
     R = {"strongroom": [...], "cluster": [...], "namespaces": {ns: [...]}}
 
 Messages are one line and never carry object bodies or Secret values; the callers build them
-from names only. Adding is thread-safe.
+from names only. Adding is thread-safe. A run may report one message per item, so each scope
+keeps its messages compressed a segment at a time (:mod:`strongroom.engine.messages`), and
+the document is stored as it is made (:meth:`Results.document`), never whole in memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from strongroom import errors
+from strongroom.engine import messages
 
 Scope = Literal["strongroom", "cluster"]
 STRONGROOM: Scope = "strongroom"
 CLUSTER: Scope = "cluster"
+#: Bytes of the stored document produced at a time.
+CHUNK = 64 << 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,49 +53,94 @@ def for_item(item_namespace: str | None) -> Where:
     return CLUSTER if not item_namespace else InNamespace(item_namespace)
 
 
+class _View(Mapping[str, Any]):
+    def __init__(self, result: Result) -> None:
+        self._result = result
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "namespaces":
+            found = self._result.namespaces
+            return {ns: found[ns] for ns in sorted(found)}
+        if key in ("strongroom", "cluster"):
+            return getattr(self._result, key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("strongroom", "cluster", "namespaces"))
+
+    def __len__(self) -> int:
+        return 3
+
+
 class ResultsFormatError(errors.IntegrityError):
     """A results document that does not have the shape of docs/format.md §8."""
 
 
-@dataclasses.dataclass
 class Result:
-    """Messages of one severity, by scope."""
+    """Messages of one severity, by scope, each scope kept compactly (:mod:`.messages`)."""
 
-    strongroom: list[str] = dataclasses.field(default_factory=list)
-    cluster: list[str] = dataclasses.field(default_factory=list)
-    namespaces: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    def __init__(
+        self,
+        strongroom: Iterable[str] = (),
+        cluster: Iterable[str] = (),
+        namespaces: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self._strongroom = messages.Messages(strongroom)
+        self._cluster = messages.Messages(cluster)
+        self._namespaces = {ns: messages.Messages(m) for ns, m in (namespaces or {}).items()}
+
+    @property
+    def strongroom(self) -> list[str]:
+        return list(self._strongroom)
+
+    @property
+    def cluster(self) -> list[str]:
+        return list(self._cluster)
+
+    @property
+    def namespaces(self) -> dict[str, list[str]]:
+        return {ns: list(found) for ns, found in self._namespaces.items()}
 
     def add(self, where: Where, message: str) -> None:
         line = " ".join(message.split())
         if isinstance(where, InNamespace):
-            self.namespaces.setdefault(where.name, []).append(line)
+            self._namespaces.setdefault(where.name, messages.Messages()).append(line)
         elif where == CLUSTER:
-            self.cluster.append(line)
+            self._cluster.append(line)
         elif where == STRONGROOM:
-            self.strongroom.append(line)
+            self._strongroom.append(line)
         else:
             raise ValueError(f"unknown results scope {where!r}")
 
     def merge(self, other: Result) -> None:
-        self.strongroom.extend(other.strongroom)
-        self.cluster.extend(other.cluster)
-        for ns, messages in other.namespaces.items():
-            self.namespaces.setdefault(ns, []).extend(messages)
+        self._strongroom.extend(other._strongroom)
+        self._cluster.extend(other._cluster)
+        for ns, found in other._namespaces.items():
+            self._namespaces.setdefault(ns, messages.Messages()).extend(found)
 
     @property
     def count(self) -> int:
-        return (
-            len(self.strongroom)
-            + len(self.cluster)
-            + sum(len(messages) for messages in self.namespaces.values())
-        )
+        scopes = (self._strongroom, self._cluster, *self._namespaces.values())
+        return sum(len(found) for found in scopes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "strongroom": list(self.strongroom),
-            "cluster": list(self.cluster),
-            "namespaces": {ns: list(self.namespaces[ns]) for ns in sorted(self.namespaces)},
+            "strongroom": self.strongroom,
+            "cluster": self.cluster,
+            "namespaces": {ns: list(self._namespaces[ns]) for ns in sorted(self._namespaces)},
         }
+
+    def json(self) -> Iterator[str]:
+        """:meth:`to_dict` as compact JSON with sorted keys, in pieces."""
+        yield '{"cluster":'
+        yield from self._cluster.json()
+        yield ',"namespaces":{'
+        for index, ns in enumerate(sorted(self._namespaces)):
+            yield ("," if index else "") + json.dumps(ns, ensure_ascii=False) + ":"
+            yield from self._namespaces[ns].json()
+        yield '},"strongroom":'
+        yield from self._strongroom.json()
+        yield "}"
 
     @classmethod
     def from_dict(cls, raw: object, where: str) -> Result:
@@ -149,6 +202,27 @@ class Results:
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
             return {"warnings": self.warnings.to_dict(), "errors": self.errors.to_dict()}
+
+    def view(self, severity: Literal["warnings", "errors"]) -> Mapping[str, Any]:
+        """The messages of ``severity`` as :meth:`Result.to_dict` gives them, each scope
+        made when asked for."""
+        return _View(self.warnings if severity == "warnings" else self.errors)
+
+    def document(self) -> Iterator[bytes]:
+        """:meth:`to_dict` as compact JSON with sorted keys (the stored document), in pieces
+        of about :data:`CHUNK` bytes; call once nothing more is added."""
+        pieces = itertools.chain(
+            ['{"errors":'], self.errors.json(), [',"warnings":'], self.warnings.json(), ["}"]
+        )
+        text: list[str] = []
+        size = 0
+        for piece in pieces:
+            text.append(piece)
+            size += len(piece)
+            if size >= CHUNK:
+                yield "".join(text).encode("utf-8")
+                text, size = [], 0
+        yield "".join(text).encode("utf-8")
 
     @classmethod
     def from_dict(cls, raw: object) -> Results:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strongroom.engine import logs, results
+from strongroom.engine import logs, messages, results
 
 
 class FixedClock:
@@ -121,3 +122,37 @@ def test_log_lines_are_kept_compressed_in_segments_and_read_back_whole() -> None
         f'msg="created ConfigMap shop/c{3 * logs.SEGMENT_LINES - 1}" namespace=shop'
     )
     assert log.render() == b"".join(chunks)
+
+
+SCOPES = st.one_of(
+    st.just(results.STRONGROOM),
+    st.just(results.CLUSTER),
+    st.builds(results.namespace, st.sampled_from(["shop", "a-b", "ünï"])),
+)
+
+
+@given(st.lists(st.tuples(st.booleans(), SCOPES, st.text(max_size=12)), max_size=60))
+def test_results_are_kept_compactly_and_stored_as_the_document(
+    added: list[tuple[bool, results.Where, str]],
+) -> None:
+    res = results.Results()
+    with mock.patch.object(messages, "SEGMENT", 3):  # segments of a few messages
+        for warning, where, message in added:
+            (res.add_warning if warning else res.add_error)(where, message)
+    doc = res.to_dict()
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert b"".join(res.document()) == text.encode("utf-8")
+    assert dict(res.view("warnings")) == doc["warnings"]
+    assert dict(res.view("errors")) == doc["errors"]
+    assert res.warning_count + res.error_count == len(added)
+    assert results.Results.from_dict(json.loads(text)).to_dict() == doc
+
+
+def test_many_messages_are_held_in_compressed_segments() -> None:
+    found = messages.Messages()
+    for i in range(3 * messages.SEGMENT + 7):
+        found.append(f'could not restore, ConfigMap "obj-{i}" already exists')
+    last = 3 * messages.SEGMENT + 6
+    assert len(found._segments) == 3 and len(found._recent) == 7 and len(found) == last + 1
+    assert list(found)[-1] == f'could not restore, ConfigMap "obj-{last}" already exists'
+    assert json.loads("".join(found.json())) == list(found)

@@ -106,7 +106,7 @@ def run(
         stats = archive.stats
         log.info(f"backup {spec.name} finished: {phase}, {stats.items} items")
         backup.put("log", compress.compress_stream(log.chunks()))
-        backup.put("results", _document(found.to_dict()))
+        backup.put("results", compress.compress_stream(found.document()))
         backup.put("resources", _document(coll.resource_list()))
         status: dict[str, Any] = {
             "phase": phase,

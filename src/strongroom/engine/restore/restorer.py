@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
-import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from typing import Any
@@ -295,7 +294,6 @@ class _Run:
         return "PartiallyFailed" if self.results.error_count else "Completed"
 
     def outcome(self) -> outcome.Outcome:
-        doc = self.results.to_dict()
         if self.steps is not None:
             counts, plan = self.steps.counts(), self.steps.view()
         else:
@@ -304,17 +302,12 @@ class _Run:
             name=self.restore.name,
             phase=self.phase(),
             counts=counts,
-            warnings=doc["warnings"],
-            errors=doc["errors"],
+            warnings=self.results.view("warnings"),
+            errors=self.results.view("errors"),
             resources=self.resources.view(),
             dry_run=self.restore.dry_run,
             plan=plan,
         )
-
-
-def _document(value: Any) -> list[bytes]:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return [compress.compress_document(text.encode("utf-8"))]
 
 
 def _store(
@@ -338,6 +331,6 @@ def _store(
     if failure is not None:
         status["failureReason"] = failure
     writer.put("log", compress.compress_stream(state.log.chunks()))
-    writer.put("results", _document(state.results.to_dict()))
+    writer.put("results", compress.compress_stream(state.results.document()))
     writer.put("resources", compress.compress_stream(state.resources.document()))
     writer.commit(state.restore.to_dict(), status)
