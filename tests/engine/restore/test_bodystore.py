@@ -1,4 +1,4 @@
-"""The body store: bodies kept encrypted in a nameless temporary file, by row."""
+"""The body store: bodies kept encrypted by row, in memory then in a nameless temporary file."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ from strongroom.engine.restore import bodystore
 SECRET = b'{"kind":"Secret","data":{"password":"aHVudGVyMg=="},"note":"hunter2 hunter2"}'
 
 
-def test_bodies_come_back_by_row_from_any_thread() -> None:
+@pytest.mark.parametrize("in_memory", [bodystore.SPOOL_IN_MEMORY, 1000])
+def test_bodies_come_back_by_row_from_any_thread(in_memory: int) -> None:
     bodies = {row: SECRET + str(row).encode() * (row % 7) for row in range(0, 3000, 3)}
-    with bodystore.BodyStore() as store:
+    with bodystore.BodyStore(in_memory) as store:
         for row, body in bodies.items():
             store.put(row, body)
         assert 3 in store and 4 not in store and 30_000 not in store
         with futures.ThreadPoolExecutor(4) as pool:
             found = dict(zip(bodies, pool.map(store.get, bodies), strict=True))
         assert found == bodies
+        assert (store._file is None) == (in_memory == bodystore.SPOOL_IN_MEMORY)
         with pytest.raises(KeyError):
             store.get(4)
         with pytest.raises(ValueError, match="already stored"):
@@ -33,10 +35,11 @@ def test_nothing_readable_reaches_the_disk_and_the_file_has_no_name(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with bodystore.BodyStore() as store:
+    with bodystore.BodyStore(in_memory=0) as store:
         for row in range(200):
             store.put(row, SECRET)
         store.get(0)  # written out
+        assert store._file is not None
         fd = store._file.fileno()
         stored = os.pread(fd, os.fstat(fd).st_size, 0)
         assert list(tmp_path.iterdir()) == []
@@ -46,10 +49,11 @@ def test_nothing_readable_reaches_the_disk_and_the_file_has_no_name(
 
 @pytest.mark.parametrize("change", ["flip", "swap"])
 def test_a_changed_file_fails_to_open(change: str) -> None:
-    with bodystore.BodyStore() as store:
+    with bodystore.BodyStore(in_memory=0) as store:
         store.put(0, SECRET)
         store.put(1, SECRET)
         store.get(0)
+        assert store._file is not None
         fd = store._file.fileno()
         size = os.fstat(fd).st_size
         data = bytearray(os.pread(fd, size, 0))

@@ -1,5 +1,5 @@
-"""The bodies a restore is to create, kept encrypted in a temporary file between the
-planning pass and the item they belong to.
+"""The bodies a restore is to create, kept encrypted between the planning pass and the item
+they belong to: in memory while they are few, then in a temporary file.
 
 The planning pass reads the archive once and hands each selected body to a
 :class:`BodyStore`; the restorer takes each back when its item comes, in restore order. The
@@ -9,9 +9,11 @@ the backup, and the archive is read once, not once per batch.
 Nothing readable reaches the disk: each body is compressed (zstd) and sealed with AES-GCM
 under a key made for this store, held only in memory and gone with the process; the nonce
 is the item's row, so a record moved to another row, altered or truncated fails to open
-(:class:`BodyStoreError`). The file has no name (``tempfile.TemporaryFile``) and vanishes
-when the store is closed or the process ends. Reads use ``os.pread`` and are safe from any
-thread once the planning pass is over; writes come from one thread.
+(:class:`BodyStoreError`). The sealed records stay in memory up to ``in_memory`` bytes (8
+MiB, as the ciphertext a read of the repository spools: a small restore writes no file),
+then all go to a file that has no name (``tempfile.TemporaryFile``) and vanishes when the
+store is closed or the process ends. Writes come from one thread; reads (``os.pread``) are
+safe from any thread.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import tempfile
 import threading
 import types
+from typing import IO
 
 import zstandard
 from cryptography import exceptions as crypto_exceptions
@@ -28,25 +31,29 @@ from cryptography.hazmat.primitives.ciphers import aead
 
 from strongroom import errors
 
+#: Sealed bytes kept in memory before the store moves to a file.
+SPOOL_IN_MEMORY = 8 << 20
 #: Bytes written to the file at once.
 WRITE_BUFFER = 1 << 20
 _ABSENT = -1
 
 
 class BodyStoreError(errors.IntegrityError):
-    """A stored body did not open: the temporary file changed under the restore."""
+    """A stored body did not open: the store's file changed under the restore."""
 
 
 class BodyStore:
-    """Bodies by row, encrypted in an unnamed temporary file (module docstring)."""
+    """Bodies by row, sealed, in memory then in a nameless file (module docstring)."""
 
-    def __init__(self, directory: str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (closed by close())
+    def __init__(self, in_memory: int = SPOOL_IN_MEMORY) -> None:
+        self._in_memory = in_memory
+        self._file: IO[bytes] | None = None
         self._cipher = aead.AESGCM(aead.AESGCM.generate_key(bit_length=256))
         self._compressor = zstandard.ZstdCompressor(level=1, write_content_size=True)
         self._decompressor = zstandard.ZstdDecompressor()
         self._start = array.array("q")
         self._length = array.array("I")
+        #: Sealed records not yet in the file: all of them while the store is in memory.
         self._pending = bytearray()
         self._written = 0
         self._lock = threading.Lock()
@@ -63,7 +70,8 @@ class BodyStore:
         self.close()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
     def __contains__(self, row: object) -> bool:
         return isinstance(row, int) and 0 <= row < len(self._start) and self._start[row] >= 0
@@ -81,17 +89,22 @@ class BodyStore:
             self._start[row] = self._written + len(self._pending)
             self._length[row] = len(sealed)
             self._pending += sealed
-            if len(self._pending) >= WRITE_BUFFER:
+            if self._file is None and len(self._pending) > self._in_memory:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+            if self._file is not None and len(self._pending) >= WRITE_BUFFER:
                 self._flush()
 
     def get(self, row: int) -> bytes:
         """The body of ``row``; KeyError when it was not stored."""
         if row not in self:
             raise KeyError(row)
-        if self._pending:
-            with self._lock:
+        start, length = self._start[row], self._length[row]
+        with self._lock:
+            if self._file is None:
+                sealed = bytes(self._pending[start : start + length])
+            else:
                 self._flush()
-        sealed = os.pread(self._file.fileno(), self._length[row], self._start[row])
+                sealed = os.pread(self._file.fileno(), length, start)
         try:
             frame = self._cipher.decrypt(_nonce(row), sealed, None)
         except crypto_exceptions.InvalidTag as exc:
@@ -100,7 +113,7 @@ class BodyStore:
             return self._decompressor.decompress(frame)
 
     def _flush(self) -> None:
-        if self._pending:
+        if self._pending and self._file is not None:
             os.pwrite(self._file.fileno(), self._pending, self._written)
             self._written += len(self._pending)
             self._pending = bytearray()
