@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from strongroom.sandbox import server
 from tests.sandbox.api import Api, configmap
 
@@ -252,3 +254,17 @@ def test_create_with_a_resource_version_is_refused(sandbox: server.Sandbox) -> N
     code, status = api.post(CMS, body)
     assert code == 500 and "reason" not in status
     assert status["message"] == "resourceVersion should not be set on objects to be created"
+
+
+def test_a_noop_update_a_second_later_keeps_the_version(
+    sandbox: server.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strongroom.sandbox import apply
+
+    api = Api(sandbox.url)
+    _, obj = api.post(CMS, configmap("late"))
+    monkeypatch.setattr(apply, "_now", lambda: "2099-01-01T00:00:00Z")
+    code, same = api.put(f"{CMS}/late", obj)
+    assert code == 200
+    assert same["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+    assert same["metadata"]["managedFields"] == obj["metadata"]["managedFields"]

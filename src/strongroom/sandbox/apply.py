@@ -135,12 +135,13 @@ def update_managed_fields(
         for e in entries
         if (e.manager, e.operation) != key
     ]
-    mine = [e.fields for e in entries if (e.manager, e.operation) == key]
-    fields = changed | (mine[0] if mine else frozenset())
+    mine = [e for e in entries if (e.manager, e.operation) == key]
+    fields = changed | (mine[0].fields if mine else frozenset())
     owned = frozenset(fieldsets.object_fields(result, group, kind))
-    entry = _Entry(
-        manager, operation, str(result.get("apiVersion", "")), now or _now(), fields & owned
-    )
+    # as the API server: a write that changes none of the manager's fields keeps its time,
+    # so a no-op update stays a no-op whenever it arrives
+    when = mine[0].time if mine and not changed else (now or _now())
+    entry = _Entry(manager, operation, str(result.get("apiVersion", "")), when, fields & owned)
     result.setdefault("metadata", {})["managedFields"] = _ordered(entries, others, entry)
     return result
 
