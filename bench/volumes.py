@@ -46,9 +46,9 @@ just before each restore (about 20 us on a quiet ext4 disk; far more while other
 fsync or delete a lot): the restore of B creates 40,000 files.
 
 **Encryption overhead.** Strongroom's first backup is also timed in this process, through the
-engine (``strongroom.engine.volumes.backup``), twice: as shipped, and with the packs'
-AES-256-GCM replaced by a copy of the payload plus a 16-byte zero tag (same sizes, same
-layout), monkeypatched here only: no production code has a switch for it. Packs written that
+engine (``strongroom.engine.volumes.backup``), twice: as shipped, and with the AES-256-GCM
+of packs and indexes replaced by a copy of the payload plus a 16-byte zero tag (same sizes,
+same layout), monkeypatched here only: no production code has a switch for it. Packs written that
 way cannot be read, so only the backup is measured, each time into a new throwaway
 repository; best of ``--overhead-repeat`` (3) runs of each, alternated. The overhead is
 encrypted / unencrypted - 1, in wall time (the target) and in CPU time (this process's, all
