@@ -47,6 +47,17 @@ def test_nothing_readable_reaches_the_disk_and_the_file_has_no_name(
     assert b"hunter2" not in stored and b"aHVudGVyMg" not in stored and b"Secret" not in stored
 
 
+@pytest.mark.parametrize("in_memory", [bodystore.SPOOL_IN_MEMORY, 3 * bodystore.BLOCK])
+def test_records_in_several_blocks_then_in_the_file(in_memory: int) -> None:
+    bodies = {row: os.urandom(50_000) for row in range(100)}  # 5 MB, not compressible
+    with bodystore.BodyStore(in_memory) as store:
+        for row, body in bodies.items():
+            store.put(row, body)
+        assert all(store.get(row) == body for row, body in bodies.items())
+        assert (store._file is None) == (in_memory == bodystore.SPOOL_IN_MEMORY)
+        assert store._file is not None or len(store._blocks) == 5
+
+
 @pytest.mark.parametrize("change", ["flip", "swap"])
 def test_a_changed_file_fails_to_open(change: str) -> None:
     with bodystore.BodyStore(in_memory=0) as store:

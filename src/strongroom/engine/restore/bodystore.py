@@ -33,8 +33,9 @@ from strongroom import errors
 
 #: Sealed bytes kept in memory before the store moves to a file.
 SPOOL_IN_MEMORY = 8 << 20
-#: Bytes written to the file at once.
-WRITE_BUFFER = 1 << 20
+#: Bytes written to the file at once, and the most one block in memory holds (one large
+#: buffer, grown and let go, left the heap fragmented: up to 6 MiB more at the peak).
+BLOCK = 1 << 20
 _ABSENT = -1
 
 
@@ -53,8 +54,10 @@ class BodyStore:
         self._decompressor = zstandard.ZstdDecompressor()
         self._start = array.array("q")
         self._length = array.array("I")
-        #: Sealed records not yet in the file: all of them while the store is in memory.
-        self._pending = bytearray()
+        #: Sealed records not yet in the file (all of them while the store is in memory), in
+        #: blocks of at most BLOCK bytes unless one record is larger; a record is in one block.
+        self._blocks = [bytearray()]
+        self._held = 0
         self._written = 0
         self._lock = threading.Lock()
 
@@ -86,12 +89,15 @@ class BodyStore:
             self._start.extend([_ABSENT] * missing)
             self._length.extend([0] * missing)
         with self._lock:
-            self._start[row] = self._written + len(self._pending)
+            if self._blocks[-1] and len(self._blocks[-1]) + len(sealed) > BLOCK:
+                self._blocks.append(bytearray())
+            self._start[row] = self._written + self._held
             self._length[row] = len(sealed)
-            self._pending += sealed
-            if self._file is None and len(self._pending) > self._in_memory:
+            self._blocks[-1] += sealed
+            self._held += len(sealed)
+            if self._file is None and self._held > self._in_memory:
                 self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-            if self._file is not None and len(self._pending) >= WRITE_BUFFER:
+            if self._file is not None and self._held >= BLOCK:
                 self._flush()
 
     def get(self, row: int) -> bytes:
@@ -101,7 +107,7 @@ class BodyStore:
         start, length = self._start[row], self._length[row]
         with self._lock:
             if self._file is None:
-                sealed = bytes(self._pending[start : start + length])
+                sealed = self._held_record(start, length)
             else:
                 self._flush()
                 sealed = os.pread(self._file.fileno(), length, start)
@@ -112,11 +118,19 @@ class BodyStore:
         with self._lock:  # a decompression context serves one call at a time
             return self._decompressor.decompress(frame)
 
+    def _held_record(self, start: int, length: int) -> bytes:
+        for block in self._blocks:
+            if start < len(block):
+                return bytes(block[start : start + length])
+            start -= len(block)
+        raise AssertionError("a stored record outside the blocks")
+
     def _flush(self) -> None:
-        if self._pending and self._file is not None:
-            os.pwrite(self._file.fileno(), self._pending, self._written)
-            self._written += len(self._pending)
-            self._pending = bytearray()
+        if self._held and self._file is not None:
+            for block in self._blocks:
+                os.pwrite(self._file.fileno(), block, self._written)
+                self._written += len(block)
+            self._blocks, self._held = [bytearray()], 0
 
 
 def _nonce(row: int) -> bytes:
