@@ -1,11 +1,12 @@
 """Restoring a snapshot into a folder (docs/format.md §10): tree in order, chunks fetched ahead.
 
-The tree streams from storage; a window of upcoming entries (at most :data:`WINDOW` entries
-and :data:`AHEAD` bytes of chunks) has its chunks fetched, decrypted, decompressed and checked
-against their ids by worker threads while the calling thread writes files in order. A file is
-written under a temporary name and renamed only once all its data authenticated, so a
-tampered chunk never leaves a file with unauthenticated content. A tree that fails late (a
-truncated tree is only known at its end) fails the whole restore.
+The tree streams from storage; the chunks of upcoming entries (at most :data:`WINDOW`
+entries and :data:`AHEAD` bytes, within a file as across files) are fetched, decrypted,
+decompressed and checked against their ids by worker threads while the calling thread
+writes files in order. A file is written under a temporary name and renamed only once all
+its data authenticated, so a tampered chunk never leaves a file with unauthenticated
+content. A tree that fails late (a truncated tree is only known at its end) fails the whole
+restore.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, sessions, store
 
 WINDOW = 1024
-AHEAD = 128 << 20
+AHEAD = 64 << 20
 
 
 class TargetNotEmpty(errors.VolumeError, base_errors.AlreadyExistsError):
@@ -81,9 +82,8 @@ def restore(
         doomed = collect.candidate_packs(repository.backend, keys)
         known = catalog.load(repository.backend, keys, exclude=doomed)
         reader = store.ChunkReader(repository.backend, keys, known)
-        for entry, futures in _ahead(entries, reader, pool):
-            chunks = (f.result() for f in futures)
-            done = placer.place(entry, place.spread(entry, chunks) if futures else ())
+        for entry, chunks in _Ahead(entries, reader, pool):
+            done = placer.place(entry, place.spread(entry, chunks) if chunks is not None else ())
             _count(outcome, entry, done)
             if progress is not None:
                 progress(outcome)
@@ -100,35 +100,69 @@ def _count(outcome: Outcome, entry: tree.Entry, done: bool) -> None:
         outcome.bytes += entry.size if entry.type == tree.EntryType.FILE else 0
 
 
-def _ahead(
-    entries: abc.Iterable[tree.Entry],
-    reader: store.ChunkReader,
-    pool: concurrent.futures.Executor,
-) -> abc.Iterator[tuple[tree.Entry, list[concurrent.futures.Future[bytes]]]]:
-    """Entries with their chunks' futures, fetching up to a window ahead of the writer."""
-    window: collections.deque[tuple[tree.Entry, list[concurrent.futures.Future[bytes]], int]]
-    window = collections.deque()
-    queued = 0
-    source = iter(entries)
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and len(window) < WINDOW and queued < AHEAD:
-                entry = next(source, None)
+class _Ahead:
+    """Chunks fetched ahead of the writer, in tree order, across files and within them.
+
+    At most :data:`AHEAD` bytes of chunks (their plaintext sizes, from the index) and
+    :data:`WINDOW` entries are in flight, whatever the size of one file: a file's chunks are
+    handed out as they arrive, and fetching goes on into the next files meanwhile.
+    """
+
+    def __init__(
+        self,
+        entries: abc.Iterable[tree.Entry],
+        reader: store.ChunkReader,
+        pool: concurrent.futures.Executor,
+    ) -> None:
+        self._source = iter(entries)
+        self._reader = reader
+        self._pool = pool
+        self._entries: collections.deque[tree.Entry] = collections.deque()
+        self._fetching: collections.deque[tuple[concurrent.futures.Future[bytes], int]]
+        self._fetching = collections.deque()
+        self._ids: abc.Iterator[bytes] = iter(())
+        self._exhausted = False
+        self._bytes = 0
+        self._unread = 0
+
+    def _fill(self) -> None:
+        while self._bytes < AHEAD and len(self._entries) < WINDOW:
+            chunk_id = next(self._ids, None)
+            if chunk_id is None:
+                entry = next(self._source, None)
                 if entry is None:
-                    exhausted = True
-                    break
-                ids = entry.chunk_ids() if entry.linkto is None else []
-                futures = [pool.submit(reader.read, chunk_id) for chunk_id in ids]
-                size = sum(r[1] for r in entry.regions()) if ids else 0
-                window.append((entry, futures, size))
-                queued += size
-            if not window:
-                return
-            entry, futures, size = window.popleft()
-            queued -= size
-            yield entry, futures
-    finally:  # stopped early (an error, or the consumer gave up): fetch nothing more
-        for _, pending, _ in window:
-            for future in pending:
+                    self._exhausted = True
+                    return
+                self._entries.append(entry)
+                self._ids = iter(entry.chunk_ids() if entry.linkto is None else ())
+                continue
+            size = self._reader.locate(chunk_id).entry.plain
+            self._fetching.append((self._pool.submit(self._reader.read, chunk_id), size))
+            self._bytes += size
+
+    def _take(self) -> concurrent.futures.Future[bytes]:
+        future, size = self._fetching.popleft()
+        self._bytes -= size
+        self._unread -= 1
+        self._fill()
+        return future
+
+    def _chunks(self) -> abc.Iterator[bytes]:
+        while self._unread:
+            yield self._take().result()
+
+    def __iter__(self) -> abc.Iterator[tuple[tree.Entry, abc.Iterator[bytes] | None]]:
+        try:
+            while True:
+                self._fill()
+                if not self._entries:
+                    return
+                entry = self._entries.popleft()
+                count = len(entry.chunks) // tree.CHUNK_ID_SIZE if entry.linkto is None else 0
+                self._unread = count
+                yield entry, (self._chunks() if count else None)
+                while self._unread:  # the file was skipped: its chunks are not needed
+                    self._take().cancel()
+        finally:  # stopped early (an error, or the consumer gave up): fetch nothing more
+            for future, _ in self._fetching:
                 future.cancel()
