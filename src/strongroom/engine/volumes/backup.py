@@ -28,7 +28,7 @@ from strongroom.engine.volumes import errors, parent, snapshots, tree, walk
 from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, packs, sessions, store
 
-IN_FLIGHT = 64 << 20
+IN_FLIGHT = 16 << 20
 WINDOW = 4096
 MAX_WARNINGS_KEPT = 1000
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import struct
+import threading
 from collections import abc
 
 import zstandard
@@ -72,10 +73,28 @@ def _context(repository: str, pack_id: str, epoch: int) -> bytes:
     return documents.id_bytes(repository) + documents.id_bytes(pack_id) + struct.pack(">I", epoch)
 
 
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """One compressor per thread, reused: making one costs about as much as a small chunk."""
+    made: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+    if made is None:
+        made = _local.compressor = zstandard.ZstdCompressor(level=3, write_content_size=True)
+    return made
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    made: zstandard.ZstdDecompressor | None = getattr(_local, "decompressor", None)
+    if made is None:
+        made = _local.decompressor = zstandard.ZstdDecompressor()
+    return made
+
+
 def compress(chunk: bytes | memoryview) -> tuple[bytes, int]:
     """The stored form of a chunk: zstd when that saves at least 1/32 of it, else the chunk."""
     data = bytes(chunk)
-    packed = zstandard.ZstdCompressor(level=3, write_content_size=True).compress(data)
+    packed = _compressor().compress(data)
     if len(packed) <= len(data) - len(data) // 32 and len(packed) < len(data):
         return packed, FLAG_ZSTD
     return data, 0
@@ -123,15 +142,18 @@ class Builder:
 
     def finish(self) -> tuple[bytes, list[Entry]]:
         """The whole pack, padded to a Padmé length, and its entries."""
+        parts, entries = self.finish_parts()
+        return b"".join(parts), entries
+
+    def finish_parts(self) -> tuple[list[bytes], list[Entry]]:
+        """:meth:`finish` as the pack's parts in order, to be stored without joining them."""
         body = TRAILER_MAGIC + _COUNT.pack(len(self._entries))
         body += b"".join(e.pack() for e in self._entries)
         fixed = self.size + len(body) + TAG_SIZE + _LENGTH.size
         body += bytes(padme(fixed) - fixed)
         trailer = self._aead.encrypt(_TRAILER_NONCE, body, _TRAILER + self._ctx)
-        self._parts += [trailer, _LENGTH.pack(len(trailer))]
-        data = b"".join(self._parts)
-        self._parts = []
-        return data, list(self._entries)
+        parts, self._parts = [*self._parts, trailer, _LENGTH.pack(len(trailer))], []
+        return parts, list(self._entries)
 
 
 def keyfile_length(prefix: bytes, where: str) -> int:
@@ -171,7 +193,7 @@ class Opened:
             plain = stored
         else:
             try:
-                plain = zstandard.ZstdDecompressor().decompress(stored, max_output_size=MAX_PLAIN)
+                plain = _decompressor().decompress(stored, max_output_size=MAX_PLAIN)
             except zstandard.ZstdError as exc:
                 raise errors.IntegrityViolation(f"{self._where}: blob {number}: {exc}") from None
         if len(plain) != entry.plain:

@@ -13,7 +13,7 @@ every chunk's id after decryption.
 from __future__ import annotations
 
 import collections
-import secrets
+import os
 import threading
 from collections import abc
 
@@ -25,7 +25,7 @@ from strongroom.storage import base as storage_base
 from strongroom.storage import errors as storage_errors
 
 PACK_TARGET = 32 << 20
-OPEN_PACKS = 2
+OPEN_PACKS = 2  # _Coins picks one of two
 
 
 class PackWriter:
@@ -47,6 +47,7 @@ class PackWriter:
         self._done: list[indexes.PackEntries] = []
         self._lock = threading.Lock()
         self._pending: set[bytes] = set()
+        self._random = _Coins()
         self.packs: list[str] = []
         self.indexes: list[str] = []
         self.bytes_stored = 0
@@ -67,7 +68,7 @@ class PackWriter:
                 self._open.append(
                     packs.Builder(self._keys.repository, self._keys.epoch, self._keys.recipient)
                 )
-            slot = secrets.randbelow(OPEN_PACKS)
+            slot = self._random.pick()
             builder = self._open[slot]
             builder.add(chunk_id, stored, flags, plain)
             if builder.size >= self._target:
@@ -76,12 +77,13 @@ class PackWriter:
             self._store(full)
 
     def _store(self, builder: packs.Builder) -> None:
-        data, entries = builder.finish()
-        self._backend.put(packs.name(builder.pack_id), data)
-        item = indexes.PackEntries(builder.pack_id, len(data), tuple(entries))
+        parts, entries = builder.finish_parts()
+        size = sum(len(part) for part in parts)
+        self._backend.put(packs.name(builder.pack_id), _Parts(parts))
+        item = indexes.PackEntries(builder.pack_id, size, tuple(entries))
         with self._lock:
             self.packs.append(builder.pack_id)
-            self.bytes_stored += len(data)
+            self.bytes_stored += size
             self._catalog.add(item)
             self._done.append(item)
             for entry in entries:
@@ -113,6 +115,37 @@ class PackWriter:
             batch, self._done = self._done, []
         for start in range(0, len(batch), indexes.MAX_PACKS):
             self._store_index(batch[start : start + indexes.MAX_PACKS])
+
+
+class _Parts:
+    """A pack's parts as one stream for ``put``, let go of as they are read (no joined copy)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self._parts = collections.deque(parts)
+        self._view = memoryview(b"")
+
+    def read(self, size: int, /) -> bytes:
+        while not self._view and self._parts:
+            self._view = memoryview(self._parts.popleft())
+        piece, self._view = self._view[:size], self._view[size:]
+        return bytes(piece)
+
+
+class _Coins:
+    """Which open pack a chunk goes to: one bit each from a buffer of OS random bytes (the
+    caller holds the writer's lock)."""
+
+    def __init__(self) -> None:
+        self._bits = 0
+        self._left = 0
+
+    def pick(self) -> int:
+        if not self._left:
+            self._bits, self._left = int.from_bytes(os.urandom(64), "big"), 512
+        bit = self._bits & 1
+        self._bits >>= 1
+        self._left -= 1
+        return bit
 
 
 class ChunkReader:
