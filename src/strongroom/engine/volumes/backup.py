@@ -29,6 +29,8 @@ from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, packs, sessions, store
 
 IN_FLIGHT = 16 << 20
+BATCH = 1 << 20
+BATCH_CHUNKS = 256
 WINDOW = 4096
 MAX_WARNINGS_KEPT = 1000
 
@@ -93,6 +95,7 @@ class _Run:
         self.warning_count = 0
         self.progress = progress
         self._lock = threading.Lock()
+        self._batch = _Batch()
 
     def warn(self, path: bytes, message: str) -> None:
         with self._lock:
@@ -101,21 +104,64 @@ class _Run:
                 where = os.fsdecode(path) or "."
                 self.warnings.append(f"{where}: {message}")
 
-    def process(self, chunk: bytes) -> bytes:
+    def process(self, chunks: list[bytes]) -> list[bytes]:
+        """Ids of ``chunks``, each stored unless known (in a worker thread)."""
         try:
-            chunk_id = self.keys.chunk_id(chunk)
-            if not self.writer.known(chunk_id):
-                stored, flags = packs.compress(chunk)
-                self.writer.add(chunk_id, stored, flags, len(chunk))
-                with self._lock:
-                    self.stats.chunks_new += 1
-            return chunk_id
+            ids = []
+            for chunk in chunks:
+                chunk_id = self.keys.chunk_id(chunk)
+                if not self.writer.known(chunk_id):
+                    stored, flags = packs.compress(chunk)
+                    self.writer.add(chunk_id, stored, flags, len(chunk))
+                    with self._lock:
+                        self.stats.chunks_new += 1
+                ids.append(chunk_id)
+            return ids
         finally:
-            self.budget.give(len(chunk))
+            self.budget.give(sum(len(c) for c in chunks))
 
-    def submit(self, chunk: bytes) -> concurrent.futures.Future[bytes]:
-        self.budget.take(len(chunk))
-        return self.pool.submit(self.process, chunk)
+    def submit(self, chunk: bytes) -> _Slot:
+        """Queue a chunk; chunks go to the workers in batches of about :data:`BATCH` bytes, so
+        that a small file costs a list append, not a task of its own."""
+        slot = _Slot(self, self._batch, len(self._batch.chunks))
+        self._batch.chunks.append(chunk)
+        self._batch.size += len(chunk)
+        if self._batch.size >= BATCH or len(self._batch.chunks) >= BATCH_CHUNKS:
+            self.flush()
+        return slot
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, _Batch()
+        if batch.chunks:
+            self.budget.take(batch.size)
+            batch.future = self.pool.submit(self.process, batch.chunks)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.future: concurrent.futures.Future[list[bytes]] | None = None
+
+
+class _Slot:
+    """One chunk's place in a batch: its id once the batch is processed."""
+
+    __slots__ = ("_batch", "_index", "_run")
+
+    def __init__(self, run: _Run, batch: _Batch, index: int) -> None:
+        self._run = run
+        self._batch = batch
+        self._index = index
+
+    def done(self) -> bool:
+        return self._batch.future is not None and self._batch.future.done()
+
+    def result(self) -> bytes:
+        if self._batch.future is None:
+            self._run.flush()
+        assert self._batch.future is not None
+        return self._batch.future.result()[self._index]
 
 
 def _entries(
@@ -173,9 +219,9 @@ class _Ids:
 
     def __init__(self) -> None:
         self._done = bytearray()
-        self._pending: collections.deque[concurrent.futures.Future[bytes]] = collections.deque()
+        self._pending: collections.deque[_Slot] = collections.deque()
 
-    def add(self, future: concurrent.futures.Future[bytes]) -> None:
+    def add(self, future: _Slot) -> None:
         self._pending.append(future)
         if len(self._pending) >= 1024:
             self._settle()
