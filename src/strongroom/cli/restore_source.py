@@ -50,9 +50,7 @@ def check_flags(backup: str | None, schedule: str | None, allow_partially_failed
     if schedule is not None:
         problem = selectors.value_problem(schedule) if schedule else "it is empty"
         if problem is not None:
-            raise click.UsageError(
-                f"--from-schedule {schedule!r}: not a schedule name ({problem})"
-            )
+            raise click.UsageError(f"--from-schedule {schedule!r}: not a schedule name ({problem})")
 
 
 @dataclasses.dataclass(frozen=True)
