@@ -272,3 +272,26 @@ def test_a_file_that_cannot_be_read_is_a_warning_and_left_out(
     target = tmp_path / "target"
     restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
     assert sorted(p.name for p in target.iterdir()) == ["fine"]
+
+
+def test_small_files_are_restored_with_a_few_ranged_reads(
+    repository: repo.Repository, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    rng = random.Random(9)
+    for i in range(300):
+        (source / f"f{i:03d}").write_bytes(rng.randbytes(rng.randrange(10, 3000)))
+    outcome = backup.backup(repository, str(source))
+    reads: list[int] = []
+    real = store.ChunkReader.fetch
+
+    def counting(self: store.ChunkReader, where: catalog.Location) -> bytes:
+        reads.append(where.entry.stored)
+        return real(self, where)
+
+    monkeypatch.setattr(store.ChunkReader, "fetch", counting)
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
+    assert _tree(target) == _tree(source)
+    assert len(reads) <= 10, f"{len(reads)} reads for 300 files"

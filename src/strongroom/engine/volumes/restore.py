@@ -27,6 +27,8 @@ from strongroom.repository.volumes import catalog, collect, sessions, store
 
 WINDOW = 1024
 AHEAD = 64 << 20
+STAGE = 256
+RUN_BYTES = 4 << 20
 
 
 class TargetNotEmpty(errors.VolumeError, base_errors.AlreadyExistsError):
@@ -100,12 +102,31 @@ def _count(outcome: Outcome, entry: tree.Entry, done: bool) -> None:
         outcome.bytes += entry.size if entry.type == tree.EntryType.FILE else 0
 
 
+class _Run:
+    """Chunks stored next to each other in one pack, fetched by one ranged read."""
+
+    def __init__(self) -> None:
+        self.future: concurrent.futures.Future[list[bytes]] | None = None
+
+
+class _Slot:
+    """One chunk of a run: its plaintext once the run is fetched and checked."""
+
+    __slots__ = ("index", "run", "size")
+
+    def __init__(self, run: _Run, index: int, size: int) -> None:
+        self.run, self.index, self.size = run, index, size
+
+
 class _Ahead:
     """Chunks fetched ahead of the writer, in tree order, across files and within them.
 
     At most :data:`AHEAD` bytes of chunks (their plaintext sizes, from the index) and
     :data:`WINDOW` entries are in flight, whatever the size of one file: a file's chunks are
-    handed out as they arrive, and fetching goes on into the next files meanwhile.
+    handed out as they arrive, and fetching goes on into the next files meanwhile. Upcoming
+    chunks are staged up to :data:`STAGE` at a time, then grouped by pack into runs of blobs
+    that lie next to each other (:data:`RUN_BYTES` at most), each fetched by one ranged read
+    in a worker: many small files cost a few reads, not one per file.
     """
 
     def __init__(
@@ -118,10 +139,10 @@ class _Ahead:
         self._reader = reader
         self._pool = pool
         self._entries: collections.deque[tree.Entry] = collections.deque()
-        self._fetching: collections.deque[tuple[concurrent.futures.Future[bytes], int]]
-        self._fetching = collections.deque()
+        self._fetching: collections.deque[_Slot] = collections.deque()
+        self._staged: list[tuple[_Slot, catalog.Location]] = []
+        self._runs: list[_Run] = []
         self._ids: abc.Iterator[bytes] = iter(())
-        self._exhausted = False
         self._bytes = 0
         self._unread = 0
 
@@ -131,25 +152,54 @@ class _Ahead:
             if chunk_id is None:
                 entry = next(self._source, None)
                 if entry is None:
-                    self._exhausted = True
-                    return
+                    break
                 self._entries.append(entry)
                 self._ids = iter(entry.chunk_ids() if entry.linkto is None else ())
                 continue
-            size = self._reader.locate(chunk_id).entry.plain
-            self._fetching.append((self._pool.submit(self._reader.read, chunk_id), size))
-            self._bytes += size
+            where = self._reader.locate(chunk_id)
+            slot = _Slot(_Run(), 0, where.entry.plain)
+            self._staged.append((slot, where))
+            self._fetching.append(slot)
+            self._bytes += slot.size
+            if len(self._staged) >= STAGE:
+                self._dispatch()
 
-    def _take(self) -> concurrent.futures.Future[bytes]:
-        future, size = self._fetching.popleft()
-        self._bytes -= size
+    def _dispatch(self) -> None:
+        """Group the staged chunks into runs by pack and offset; one task per run."""
+        staged, self._staged = self._staged, []
+        staged.sort(key=lambda item: (item[1].pack_id, item[1].entry.offset))
+        group: list[tuple[_Slot, catalog.Location]] = []
+        for item in staged:
+            if group and not _follows(group[0][1], group[-1][1], item[1]):
+                self._submit(group)
+                group = []
+            group.append(item)
+        if group:
+            self._submit(group)
+
+    def _submit(self, group: list[tuple[_Slot, catalog.Location]]) -> None:
+        run = _Run()
+        for index, (slot, _) in enumerate(group):
+            slot.run, slot.index = run, index
+        run.future = self._pool.submit(self._reader.read_run, [where for _, where in group])
+        self._runs.append(run)
+        if len(self._runs) > 4 * STAGE:
+            self._runs = [r for r in self._runs if r.future is None or not r.future.done()]
+
+    def _take(self) -> _Slot:
+        slot = self._fetching.popleft()
+        self._bytes -= slot.size
         self._unread -= 1
         self._fill()
-        return future
+        return slot
 
     def _chunks(self) -> abc.Iterator[bytes]:
         while self._unread:
-            yield self._take().result()
+            slot = self._take()
+            if slot.run.future is None:
+                self._dispatch()
+            assert slot.run.future is not None
+            yield slot.run.future.result()[slot.index]
 
     def __iter__(self) -> abc.Iterator[tuple[tree.Entry, abc.Iterator[bytes] | None]]:
         try:
@@ -162,7 +212,18 @@ class _Ahead:
                 self._unread = count
                 yield entry, (self._chunks() if count else None)
                 while self._unread:  # the file was skipped: its chunks are not needed
-                    self._take().cancel()
+                    self._take()
         finally:  # stopped early (an error, or the consumer gave up): fetch nothing more
-            for future, _ in self._fetching:
-                future.cancel()
+            for run in self._runs:
+                if run.future is not None:
+                    run.future.cancel()
+
+
+def _follows(first: catalog.Location, last: catalog.Location, after: catalog.Location) -> bool:
+    """Whether ``after`` is the blob right after ``last`` in its pack, and the run from
+    ``first`` stays within :data:`RUN_BYTES`."""
+    return (
+        last.pack_id == after.pack_id
+        and after.entry.offset == last.entry.offset + last.entry.stored
+        and after.entry.offset + after.entry.stored - first.entry.offset <= RUN_BYTES
+    )
