@@ -93,7 +93,8 @@ class Chunker:
         """
         if block < 1:
             raise ValueError("chunker: the block size must be positive")
-        read = source.read if isinstance(source, Readable) else source
+        # a file, or a read function; no Protocol isinstance, which costs more than a small file
+        read: Callable[[int], bytes] = getattr(source, "read", None) or source  # type: ignore[assignment]
         rest, eof = b"", False
         while not eof:
             pieces, filled = [rest], 0

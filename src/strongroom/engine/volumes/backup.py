@@ -180,7 +180,7 @@ def _entries(
                 and parent.unchanged(entry, before)
                 and all(run.reusable(c) for c in before.chunk_ids())
             ):
-                entry = dataclasses.replace(entry, chunks=before.chunks)
+                entry = tree.evolve(entry, chunks=before.chunks)
                 run.stats.reused_files += 1
             else:
                 read = _read(run, walker, found)
@@ -246,7 +246,7 @@ class _Ids:
 def _complete(entry: tree.Entry, ids: _Ids) -> tree.Entry:
     if not ids:
         return entry
-    return dataclasses.replace(entry, chunks=ids.result())
+    return tree.evolve(entry, chunks=ids.result())
 
 
 def backup(

@@ -26,9 +26,9 @@ from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, sessions, store
 
 WINDOW = 1024
-AHEAD = 64 << 20
+AHEAD = 32 << 20
 STAGE = 256
-RUN_BYTES = 4 << 20
+RUN_BYTES = 2 << 20
 
 
 class TargetNotEmpty(errors.VolumeError, base_errors.AlreadyExistsError):

