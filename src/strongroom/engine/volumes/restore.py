@@ -182,9 +182,10 @@ class _Ahead:
         for index, (slot, _) in enumerate(group):
             slot.run, slot.index = run, index
         run.future = self._pool.submit(self._reader.read_run, [where for _, where in group])
+        # kept only to cancel what is still running: a finished run's chunks belong to the
+        # slots waiting for them, and go with the last of those
+        self._runs = [r for r in self._runs if r.future is not None and not r.future.done()]
         self._runs.append(run)
-        if len(self._runs) > 4 * STAGE:
-            self._runs = [r for r in self._runs if r.future is None or not r.future.done()]
 
     def _take(self) -> _Slot:
         slot = self._fetching.popleft()
