@@ -119,6 +119,7 @@ class _Run:
             return ids
         finally:
             self.budget.give(sum(len(c) for c in chunks))
+            chunks.clear()  # the batch outlives this call (its slots wait for their ids)
 
     def submit(self, chunk: bytes) -> _Slot:
         """Queue a chunk; chunks go to the workers in batches of about :data:`BATCH` bytes, so
