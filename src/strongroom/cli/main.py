@@ -6,56 +6,45 @@ with the error's exit code (``strongroom.errors``). ``-v`` adds the traceback an
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import pathlib
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
 import strongroom
 from strongroom import errors
-from strongroom.cli import (
-    backup_create,
-    backup_delete,
-    backup_describe,
-    backup_download,
-    backup_get,
-    backup_logs,
-    backup_verify,
-    config,
-    context,
-    demo,
-    key_add,
-    key_list,
-    key_remove,
-    key_rotate,
-    location_create,
-    location_delete,
-    location_describe,
-    location_get,
-    location_pin,
-    location_upgrade,
-    location_verify,
-    restore_create,
-    restore_delete,
-    restore_describe,
-    restore_get,
-    restore_logs,
-    sandbox_serve,
-    version,
-    volume_backup,
-    volume_delete,
-    volume_gc,
-    volume_list,
-    volume_restore,
-    volume_verify,
-)
+from strongroom.cli import config, context
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Lazy(click.Group):
+    """A group whose commands are imported when used: ``lazy`` maps a name to
+    ``"module:attribute"`` of :mod:`strongroom.cli`. Each command then pulls in only its own
+    layers (a volume backup does not import the sandbox or the Kubernetes client)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"strongroom.cli.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
+
+
+@click.group(cls=_Lazy, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(strongroom.__version__, "--version", prog_name="strongroom")
 @click.option(
     "--config",
@@ -131,70 +120,76 @@ def cli(
     )
 
 
-def _group(name: str, doc: str, *commands: click.Command) -> None:
-    group = click.Group(name=name, help=doc)
-    for command in commands:
-        group.add_command(command)
-    cli.add_command(group)
+def _group(name: str, doc: str, commands: dict[str, str]) -> None:
+    cli.add_command(_Lazy(name=name, help=doc, lazy=commands))
 
 
 _group(
     "location",
     "Storage locations: where the encrypted backups are kept.",
-    location_create.create,
-    location_get.get,
-    location_describe.describe,
-    location_delete.delete,
-    location_verify.verify,
-    location_pin.pin,
-    location_upgrade.upgrade_,
+    {
+        "create": "location_create:create",
+        "get": "location_get:get",
+        "describe": "location_describe:describe",
+        "delete": "location_delete:delete",
+        "verify": "location_verify:verify",
+        "pin": "location_pin:pin",
+        "upgrade": "location_upgrade:upgrade_",
+    },
 )
 _group(
     "backup",
     "Backups: create, list, inspect, verify, download and delete them.",
-    backup_create.create,
-    backup_get.get,
-    backup_describe.describe,
-    backup_logs.logs,
-    backup_download.download,
-    backup_delete.delete,
-    backup_verify.verify,
+    {
+        "create": "backup_create:create",
+        "get": "backup_get:get",
+        "describe": "backup_describe:describe",
+        "logs": "backup_logs:logs",
+        "download": "backup_download:download",
+        "delete": "backup_delete:delete",
+        "verify": "backup_verify:verify",
+    },
 )
 _group(
     "restore",
     "Restores: bring a backup back, into this cluster or another.",
-    restore_create.create,
-    restore_get.get,
-    restore_describe.describe,
-    restore_logs.logs,
-    restore_delete.delete,
+    {
+        "create": "restore_create:create",
+        "get": "restore_get:get",
+        "describe": "restore_describe:describe",
+        "logs": "restore_logs:logs",
+        "delete": "restore_delete:delete",
+    },
 )
 _group(
     "key",
     "Keyslots: who can open a location's repository (age, passphrase, KMS), and writers.",
-    key_list.list_,
-    key_add.add,
-    key_remove.remove,
-    key_rotate.rotate,
+    {
+        "list": "key_list:list_",
+        "add": "key_add:add",
+        "remove": "key_remove:remove",
+        "rotate": "key_rotate:rotate",
+    },
 )
 _group(
     "volume",
     "Volume data: snapshots of folders, deduplicated and encrypted (standalone folders for "
     "now; Kubernetes volumes come with the node agent).",
-    volume_backup.backup_,
-    volume_list.list_,
-    volume_restore.restore_,
-    volume_verify.verify_,
-    volume_delete.delete,
-    volume_gc.gc,
+    {
+        "backup": "volume_backup:backup_",
+        "list": "volume_list:list_",
+        "restore": "volume_restore:restore_",
+        "verify": "volume_verify:verify_",
+        "delete": "volume_delete:delete",
+        "gc": "volume_gc:gc",
+    },
 )
 _group(
     "sandbox",
     "An emulated Kubernetes API server for trying Strongroom out and for tests.",
-    sandbox_serve.serve,
+    {"serve": "sandbox_serve:serve"},
 )
-cli.add_command(version.version)
-cli.add_command(demo.demo)
+cli.lazy.update({"version": "version:version", "demo": "demo:demo"})
 
 
 def run(argv: Sequence[str] | None = None) -> int:
