@@ -3,7 +3,7 @@
 :class:`PackWriter` keeps two packs open and puts each new chunk into one of them at random,
 so that the order of chunks in a pack says nothing about the order in the files; a pack is
 stored when it reaches :data:`PACK_TARGET` bytes, and an index is stored for every
-:data:`indexes.MAX_PACKS` packs and at :meth:`PackWriter.close`. Packs stored without an index
+:data:`INDEX_EVERY` packs and at :meth:`PackWriter.close`. Packs stored without an index
 (a crash before close) are debris that collection removes.
 
 :class:`ChunkReader` fetches blobs by range, opening each pack's key file once, and checks
@@ -25,6 +25,8 @@ from strongroom.storage import base as storage_base
 from strongroom.storage import errors as storage_errors
 
 PACK_TARGET = 32 << 20
+#: Packs per index (at most indexes.MAX_PACKS): their entries wait in memory until then.
+INDEX_EVERY = 8
 OPEN_PACKS = 2  # _Coins picks one of two
 
 
@@ -88,7 +90,7 @@ class PackWriter:
             self._done.append(item)
             for entry in entries:
                 self._pending.discard(entry.chunk_id)
-            batch = self._take_batch(indexes.MAX_PACKS)
+            batch = self._take_batch(INDEX_EVERY)
         if batch:
             self._store_index(batch)
 
