@@ -329,19 +329,7 @@ class Repository:
     def begin_backup(self, name: str) -> stored.Writer:
         """A writer for a new backup ``name``; raises :class:`errors.NameTaken` if it exists."""
         backup_id = documents.new_id()
-        epoch = self._ring.current.number
-        return stored.new_writer(
-            self._backend,
-            kind="Backup",
-            name=name,
-            ref=objects.Ref(self.id, backup_id, "", epoch),
-            claim=self._names.new("backup", name),
-            claim_ids={"backup": backup_id},
-            mac_key=self._ring.subkey(epoch, "manifest-mac"),
-            identity=agekeys.Identity.generate(),
-            key_recipients=self._key_recipients(),
-            previous=self._previous(),
-        )
+        return self._begin("Backup", name, backup_id, self._names.new("backup", name))
 
     def _previous(self) -> dict[str, str] | None:
         """What a new manifest chains to: the tip of the committed backups and snapshots."""
@@ -353,14 +341,18 @@ class Repository:
     def begin_snapshot(self) -> stored.Writer:
         """A writer for a new standalone volume snapshot (format §10.5): named by its id."""
         snapshot_id = documents.new_id()
+        return self._begin("VolumeSnapshot", snapshot_id, snapshot_id, "")
+
+    def _begin(self, kind: str, name: str, record_id: str, claim: str) -> stored.Writer:
+        """A writer for a new record of the chain (its own key object, chained to the tip)."""
         epoch = self._ring.current.number
         return stored.new_writer(
             self._backend,
-            kind="VolumeSnapshot",
-            name=snapshot_id,
-            ref=objects.Ref(self.id, snapshot_id, "", epoch),
-            claim="",
-            claim_ids={},
+            kind=kind,
+            name=name,
+            ref=objects.Ref(self.id, record_id, "", epoch),
+            claim=claim,
+            claim_ids={"backup": record_id} if claim else {},
             mac_key=self._ring.subkey(epoch, "manifest-mac"),
             identity=agekeys.Identity.generate(),
             key_recipients=self._key_recipients(),
