@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import functools
 import hashlib
@@ -56,7 +55,7 @@ def back_up(root: pathlib.Path) -> tuple[bytes, dict[bytes, bytes]]:
                 chunk = data[start : start + CHUNK]
                 ids.append(hashlib.sha256(chunk).digest())
                 store[ids[-1]] = chunk
-            entry = dataclasses.replace(entry, chunks=b"".join(ids))
+            entry = entry._replace(chunks=b"".join(ids))
         entries.append(entry)
     return b"".join(tree.encode(entries, 7)), store
 
@@ -79,7 +78,7 @@ def restore(
 def listing(root: pathlib.Path) -> list[tree.Entry]:
     """The walk of ``root``, without what differs between copies (inode, device, ctime)."""
     return [
-        dataclasses.replace(f.entry, inode=None, dev=None, ctime_ns=None)
+        f.entry._replace(inode=None, dev=None, ctime_ns=None)
         for f in walk.walk(root, warn=Warnings())
     ]
 

@@ -187,6 +187,112 @@ def test_encode_refuses_an_invalid_tree(entries: list[tree.Entry]) -> None:
         list(tree.encode(entries, 1))
 
 
+def _reads_back(entry: tree.Entry) -> bool:
+    try:
+        return tree.from_json(tree.to_json(entry)) == entry
+    except Exception:
+        return False
+
+
+_EDGE_VALUES: dict[str, list[object]] = {
+    "path": [b"", b"/a", b"a//b", b"a/./b", b"a/..", b"a\0", b"ok", b"\xff"],
+    "type": [*T, "file", "door"],
+    "mode": [-1, 0, 0o7777, 0o10000, True],
+    "uid": [-1, 0, (1 << 32) - 1, 1 << 32, False],
+    "gid": [-1, (1 << 32) - 1, 1 << 32, 1.0],
+    "mtime_ns": [-(1 << 63), -(1 << 63) + 1, (1 << 63) - 1, 1 << 63, "1"],
+    "size": [-1, 0, 1, 7, 10, 11, (1 << 63) - 1, 1 << 63],
+    "chunks": [b"", ID, ID[:31], ID * 2, bytearray(ID)],
+    "target": [b"", b"t", b"a\0b", "t"],
+    "rdev": [0, 1, -1, (1 << 64) - 1, 1 << 64],
+    "linkgroup": [None, 0, -1, (1 << 63) - 1, 1 << 63],
+    "linkto": [None, b"a", b"/a", b"", b"a/../b"],
+    "holes": [
+        (),
+        ((0, 1),),
+        ((0, 0),),
+        ((-1, 2),),
+        ((0, 2), (2, 1)),
+        ((0, 2), (3, 1)),
+        ((5, 5),),
+        ((5, 6),),
+        ((0, 10),),
+        ((3, 1), (0, 1)),
+    ],  # fmt: skip
+    "xattrs": [
+        (),
+        (("a", b""),),
+        (("b", b""), ("a", b"")),
+        (("a", b""), ("a", b"x")),
+        (("", b""),),
+        (("a\0", b""),),
+        (("\ud800", b""),),
+        (("x" * 255, b""),),
+        (("x" * 256, b""),),
+        (("a", bytes(1 << 16)),),
+        (("a", bytes((1 << 16) + 1)),),
+    ],  # fmt: skip
+    "inode": [None, 0, -1, (1 << 64) - 1, 1 << 64],
+    "dev": [None, 5, 1 << 64],
+    "ctime_ns": [None, 0, -(1 << 63), 1 << 63],
+    "links": [None, 0, 1, (1 << 64) - 1, 1 << 64],
+}
+_WRONG_VALUES = {name: st.sampled_from(values) for name, values in _EDGE_VALUES.items()}
+
+
+@hypothesis.settings(max_examples=1000, deadline=None)
+@hypothesis.given(
+    st.tuples(names, st.booleans()).flatmap(lambda found: entry_at(*found)),
+    st.dictionaries(st.sampled_from(sorted(_WRONG_VALUES)), st.none(), max_size=3).flatmap(
+        lambda keys: st.fixed_dictionaries({key: _WRONG_VALUES[key] for key in keys})
+    ),
+)
+def test_the_writers_check_is_the_readers_rules(
+    entry: tree.Entry, changes: dict[str, object]
+) -> None:
+    """encode checks entries directly, not by reading each line back: the check refuses
+    exactly the entries whose line would not read back as the same entry."""
+    changed = entry._replace(**changes)
+    assert (tree.entry_problem(changed) is None) == _reads_back(changed), changed
+
+
+_BASES = [
+    tree.Entry(b"d/f", T.FILE, 0o644, 1, 2, 3, size=10, chunks=ID),
+    tree.Entry(b"d/f", T.FILE, 0o644, 1, 2, 3, size=10, linkgroup=0, linkto=b"d/e"),
+    tree.Entry(b"d/f", T.FILE, 0, 0, 0, 0, size=10, chunks=ID, holes=((0, 2), (5, 1))),
+    tree.Entry(b"d", T.DIR, 0o755, 0, 0, 0, inode=1, dev=2, ctime_ns=3, links=2),
+    tree.Entry(b"l", T.SYMLINK, 0o777, 0, 0, 0, target=b"t"),
+    tree.Entry(b"c", T.CHARDEV, 0, 0, 0, 0, rdev=5, xattrs=(("a", b"1"), ("b", b""))),
+    tree.Entry(b"s", T.SOCKET, 0, 0, 0, 0),
+]
+
+
+def test_the_writers_check_and_the_reader_agree_on_every_single_change() -> None:
+    checked = 0
+    for base in _BASES:
+        assert tree.entry_problem(base) is None and _reads_back(base)
+        for name, values in _EDGE_VALUES.items():
+            for value in values:
+                changed = base._replace(**{name: value})
+                assert (tree.entry_problem(changed) is None) == _reads_back(changed), changed
+                checked += 1
+    assert checked > 500
+
+
+def test_a_known_line_is_written_as_it_was_read() -> None:
+    entries = [
+        tree.Entry(b"a", T.FILE, 0o644, 0, 0, 7, size=3, chunks=ID),
+        tree.Entry(b"b", T.FIFO, 0, 0, 0, 8),
+    ]
+    data = b"".join(tree.encode(entries, 1))
+    known = list(tree.decode_known([data], epoch=1))
+    assert [k.entry for k in known] == entries
+    assert b"".join(tree.encode(known, 1)) == data
+    out_of_order = [known[1], known[0]]
+    with pytest.raises(ValueError, match="out of order"):
+        list(tree.encode(out_of_order, 1))
+
+
 def test_an_entry_over_the_longest_line_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tree, "MAX_LINE", 200)
     entry = tree.Entry(b"f", T.FILE, 0, 0, 0, 0, size=10, chunks=ID * 10)

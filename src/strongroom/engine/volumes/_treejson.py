@@ -40,15 +40,15 @@ def _no_float(_text: str) -> object:
     raise Invalid("a number that is not an integer")
 
 
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
+)
+
+
 def parse_line(line: bytes) -> Document:
     """One line's JSON object (UTF-8, no duplicate keys, no floats, NaN or Infinity)."""
     try:
-        document = json.loads(
-            line.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_float=_no_float,
-            parse_constant=_no_float,
-        )
+        document = _DECODER.decode(line.decode("utf-8"))
     except UnicodeDecodeError:
         raise Invalid("not UTF-8") from None
     except (ValueError, RecursionError):

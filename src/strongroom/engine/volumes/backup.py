@@ -80,22 +80,38 @@ class _Run:
         self,
         repository: repo_mod.Repository,
         writer: store.PackWriter,
-        reusable: abc.Callable[[bytes], bool],
+        known: catalog.Catalog,
+        session: sessions.Session,
         pool: concurrent.futures.Executor,
         progress: abc.Callable[[Stats], None] | None,
     ) -> None:
         self.keys = repository.volume_keys()
         self.chunker = repository.volume_chunker()
         self.writer = writer
-        self.reusable = reusable
+        self.known = known
+        self.session = session
         self.pool = pool
         self.budget = _Budget(IN_FLIGHT)
         self.stats = Stats()
         self.warnings: list[str] = []
         self.warning_count = 0
         self.progress = progress
+        #: Numbers (in ``known``) of the packs holding chunks stored before this run began
+        #: that the tree references: each must still exist when the snapshot commits.
+        self.referenced: set[int] = set()
         self._lock = threading.Lock()
         self._batch = _Batch()
+
+    def reuse(self, before: tree.Known) -> bool:
+        """Whether every chunk of the parent's entry is still stored (noting their packs)."""
+        numbers = []
+        for chunk_id in before.entry.chunk_ids():
+            number = self.known.pack_number(chunk_id)
+            if number is None:
+                return False
+            numbers.append(number)
+        self.referenced.update(numbers)
+        return True
 
     def warn(self, path: bytes, message: str) -> None:
         with self._lock:
@@ -115,6 +131,11 @@ class _Run:
                     self.writer.add(chunk_id, stored, flags, len(chunk))
                     with self._lock:
                         self.stats.chunks_new += 1
+                else:
+                    number = self.known.pack_number(chunk_id)
+                    if number is not None:  # else stored by this run (or about to be)
+                        with self._lock:
+                            self.referenced.add(number)
                 ids.append(chunk_id)
             return ids
         finally:
@@ -167,37 +188,39 @@ class _Slot:
 
 def _entries(
     run: _Run, walker: walk.Walk, cursor: parent.Cursor | None
-) -> abc.Iterator[tree.Entry]:
-    """The tree's entries, in order, each once its chunk ids are known."""
-    window: collections.deque[tuple[tree.Entry, _Ids]]
+) -> abc.Iterator[tree.Entry | tree.Known]:
+    """The tree's entries, in order, each once its chunk ids are known (an entry the parent
+    tree holds unchanged comes with the parent's line)."""
+    window: collections.deque[tuple[tree.Entry | tree.Known, _Ids | None]]
     window = collections.deque()
+    stats = run.stats
     for found in walker:
         entry = found.entry
-        futures = _Ids()
+        item: tree.Entry | tree.Known = entry
+        ids = None
+        before = cursor.find(entry.path) if cursor is not None else None
         if found.needs_data:
-            before = cursor.find(entry.path) if cursor is not None else None
-            if (
-                before is not None
-                and parent.unchanged(entry, before)
-                and all(run.reusable(c) for c in before.chunk_ids())
-            ):
-                entry = tree.evolve(entry, chunks=before.chunks)
-                run.stats.reused_files += 1
+            if before is not None and parent.unchanged(entry, before.entry) and run.reuse(before):
+                entry = entry._replace(chunks=before.entry.chunks)
+                item = entry
+                stats.reused_files += 1
             else:
-                read = _read(run, walker, found)
-                if read is None:
+                ids = _read(run, walker, found)
+                if ids is None:
                     continue  # unreadable: warned, and left out of the snapshot
-                futures = read
-        if entry.type == tree.EntryType.DIR:
-            run.stats.dirs += 1
-        elif entry.type == tree.EntryType.FILE:
-            run.stats.files += 1
-            run.stats.bytes += entry.size
-        window.append((entry, futures))
-        while window and (len(window) > WINDOW or window[0][1].done()):
+        if before is not None and entry == before.entry:
+            item = before
+        if entry.type == tree.EntryType.FILE:
+            stats.files += 1
+            stats.bytes += entry.size
+        elif entry.type == tree.EntryType.DIR:
+            stats.dirs += 1
+        window.append((item, ids))
+        while window and (len(window) > WINDOW or _ready(window[0][1])):
             yield _complete(*window.popleft())
         if run.progress is not None:
-            run.progress(run.stats)
+            run.progress(stats)
+        run.session.refresh()
     while window:
         yield _complete(*window.popleft())
 
@@ -244,10 +267,15 @@ class _Ids:
         return bytes(self._done)
 
 
-def _complete(entry: tree.Entry, ids: _Ids) -> tree.Entry:
+def _ready(ids: _Ids | None) -> bool:
+    return ids is None or ids.done()
+
+
+def _complete(item: tree.Entry | tree.Known, ids: _Ids | None) -> tree.Entry | tree.Known:
     if not ids:
-        return entry
-    return tree.evolve(entry, chunks=ids.result())
+        return item
+    assert isinstance(item, tree.Entry)
+    return item._replace(chunks=ids.result())
 
 
 def backup(
@@ -275,16 +303,15 @@ def backup(
         known = catalog.load(backend, keys, exclude=doomed)
         pack_writer = store.PackWriter(backend, keys, known)
         snapshot_writer = repository.begin_snapshot()
-        cursor = None if previous is None else parent.Cursor(snapshots.entries(previous))
+        cursor = None if previous is None else parent.Cursor(snapshots.known_entries(previous))
         with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool:
-            run = _Run(repository, pack_writer, known.__contains__, pool, progress)
+            run = _Run(repository, pack_writer, known, session, pool, progress)
             walker = walk.walk(os.fsencode(root), warn=run.warn)
-            referenced: set[str] = set()
-            entries = _tracked(_entries(run, walker, cursor), known, referenced, session)
-            lines = tree.encode(entries, keys.epoch)
+            lines = tree.encode(_entries(run, walker, cursor), keys.epoch)
             snapshot_writer.put("tree", compress.compress_stream(lines))
         pack_writer.close()
         run.stats.bytes_new = pack_writer.bytes_stored
+        referenced = {known.pack_id(number) for number in run.referenced}
         referenced |= set(pack_writer.packs)
         session.check()
         missing = store.missing_packs(backend, referenced)
@@ -327,19 +354,3 @@ def backup(
         run.warnings,
         None if previous is None else previous.id,
     )
-
-
-def _tracked(
-    entries: abc.Iterable[tree.Entry],
-    known: catalog.Catalog,
-    referenced: set[str],
-    session: sessions.Session,
-) -> abc.Iterator[tree.Entry]:
-    """Entries passed on, noting the packs they reference and keeping the session alive."""
-    for entry in entries:
-        for chunk_id in entry.chunk_ids():
-            where = known.get(chunk_id)
-            if where is not None:
-                referenced.add(where.pack_id)
-        session.refresh()
-        yield entry

@@ -10,7 +10,6 @@ groups (files with more than one link only).
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 
 from strongroom.engine.volumes import errors, tree
 
@@ -52,11 +51,9 @@ class Include:
         if entry.linkto is None or group is None:
             return entry
         if group in self._moved:
-            return dataclasses.replace(entry, linkto=self._moved[group])
+            return entry._replace(linkto=self._moved[group])
         first = self._left_out.pop(group, None)
         if first is None:
             return entry
         self._moved[group] = entry.path
-        return dataclasses.replace(
-            entry, linkto=None, size=first.size, chunks=first.chunks, holes=first.holes
-        )
+        return entry._replace(linkto=None, size=first.size, chunks=first.chunks, holes=first.holes)

@@ -15,9 +15,9 @@ from strongroom.engine.volumes.tree import EntryType
 class Cursor:
     """Advances through a parent tree as the walk advances; see the module docstring."""
 
-    def __init__(self, entries: collections.abc.Iterable[tree.Entry]) -> None:
+    def __init__(self, entries: collections.abc.Iterable[tree.Known]) -> None:
         self._entries = iter(entries)
-        self._current: tree.Entry | None = None
+        self._current: tree.Known | None = None
         self._key: tuple[tuple[int, bytes], ...] = ()
         self._done = False
         self._advance()
@@ -27,10 +27,10 @@ class Cursor:
         if self._current is None:
             self._done = True
         else:
-            self._key = tree.order_key(self._current.path)
+            self._key = tree.order_key(self._current.entry.path)
 
-    def find(self, path: bytes) -> tree.Entry | None:
-        """The parent's entry for ``path``; paths must be asked in tree order."""
+    def find(self, path: bytes) -> tree.Known | None:
+        """The parent's entry (and its line) for ``path``; paths must be asked in tree order."""
         key = tree.order_key(path)
         while not self._done and self._key < key:
             self._advance()

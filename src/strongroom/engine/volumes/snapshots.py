@@ -59,3 +59,9 @@ def entries(item: stored.Backup) -> abc.Iterator[tree.Entry]:
     """The snapshot's tree, decrypted, decompressed and parsed as it streams."""
     plain = compress.decompress_stream(item.open("tree"))
     return tree.decode(plain, epoch=data_epoch(item))
+
+
+def known_entries(item: stored.Backup) -> abc.Iterator[tree.Known]:
+    """:func:`entries`, each with its line as stored."""
+    plain = compress.decompress_stream(item.open("tree"))
+    return tree.decode_known(plain, epoch=data_epoch(item))

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import base64
 import collections.abc
-import dataclasses
 import enum
 import json
+import typing
 
 from strongroom.engine.volumes import _treejson as fields
 from strongroom.engine.volumes import errors
@@ -42,8 +42,7 @@ class EntryType(enum.StrEnum):
     SOCKET = "socket"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(typing.NamedTuple):
     """One filesystem entry of a tree; fields a type does not use keep their defaults.
 
     ``path`` is relative, components joined by ``/``. ``mode`` holds the permission and
@@ -53,6 +52,9 @@ class Entry:
     others name it in ``linkto`` (and have no chunks or holes). ``xattrs`` are sorted
     ``(name, value)`` pairs. ``inode``, ``dev``, ``ctime_ns`` and ``links`` serve the next
     incremental run and are never restored.
+
+    A named tuple rather than a dataclass: a walk makes one per file, and a tuple is made in a
+    quarter of the time.
     """
 
     path: bytes
@@ -84,11 +86,9 @@ class Entry:
         return data_regions(self.size, self.holes)
 
 
-def evolve(entry: Entry, **changes: object) -> Entry:
-    """``entry`` with some fields changed: :func:`dataclasses.replace`, about 3x cheaper."""
-    values: dict[str, object] = {name: getattr(entry, name) for name in _FIELD_NAMES}
-    values.update(changes)
-    return Entry(**values)  # type: ignore[arg-type]
+def evolve(entry: Entry, **changes: typing.Any) -> Entry:
+    """``entry`` with some fields changed."""
+    return entry._replace(**changes)
 
 
 def data_regions(
@@ -264,12 +264,123 @@ def from_json(document: fields.Document) -> Entry:
     )  # fmt: skip
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _dumps(document: fields.Document) -> bytes:
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode() + b"\n"
+    return _ENCODER.encode(document).encode() + b"\n"
 
 
-def encode(entries: collections.abc.Iterable[Entry], epoch: int) -> collections.abc.Iterator[bytes]:
+class Known(typing.NamedTuple):
+    """An entry with its line as read from an authenticated tree: :func:`encode` writes the
+    line again as it is (an unchanged file of an incremental run costs no encoding)."""
+
+    entry: Entry
+    line: bytes
+
+
+def _int_problem(value: object, low: int, high: int) -> bool:
+    return type(value) is not int or not low <= value <= high
+
+
+def _file_problem(entry: Entry) -> str | None:
+    if _int_problem(entry.size, 0, fields.I64):
+        return "size out of range"
+    if entry.linkgroup is not None and _int_problem(entry.linkgroup, 0, fields.I64):
+        return "linkgroup out of range"
+    if entry.linkto is not None:
+        if entry.linkgroup is None:
+            return "linkto without linkgroup"
+        if entry.chunks or entry.holes or path_problem(entry.linkto) is not None:
+            return "a link with data of its own, or a bad linkto"
+        return None
+    if not isinstance(entry.chunks, bytes | bytearray) or len(entry.chunks) % CHUNK_ID_SIZE:
+        return "chunks is not a whole number of ids"
+    end = -1
+    for hole in entry.holes:
+        offset, length = hole
+        if _int_problem(offset, end + 1, fields.I64) or _int_problem(length, 1, fields.I64):
+            return "holes not sorted, apart and non-empty"
+        end = offset + length
+        if end > entry.size:
+            return "a hole past the size"
+    if (entry.size == sum(length for _, length in entry.holes)) != (not entry.chunks):
+        return "chunks empty for data, or not empty for no data"
+    return None
+
+
+def _type_problem(entry: Entry) -> str | None:
+    """What the entry's type does not allow (fields it carries that its line would drop)."""
+    kind = entry.type
+    if kind == EntryType.FILE:
+        problem = _file_problem(entry)
+        if problem is not None:
+            return problem
+    elif entry.size or entry.chunks or entry.holes or entry.linkgroup is not None:
+        return "file fields on an entry that is not a file"
+    elif entry.linkto is not None:
+        return "linkto on an entry that is not a file"
+    if kind == EntryType.SYMLINK:
+        if type(entry.target) is not bytes or not entry.target or b"\0" in entry.target:
+            return "symlink target empty or with a NUL byte"
+    elif entry.target:
+        return "a target on an entry that is not a symlink"
+    if kind in (EntryType.CHARDEV, EntryType.BLOCKDEV):
+        if _int_problem(entry.rdev, 0, fields.U64):
+            return "rdev out of range"
+    elif entry.rdev != 0 or type(entry.rdev) is not int:
+        return "rdev on an entry that is not a device"
+    return None
+
+
+def _xattrs_problem(xattrs: tuple[tuple[str, bytes], ...]) -> str | None:
+    previous = None
+    for name, value in xattrs:
+        if type(name) is not str or type(value) is not bytes or len(value) > 1 << 16:
+            return "an extended attribute that is not a name and up to 64 KiB"
+        try:
+            size = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            return "an extended attribute name with a lone surrogate"
+        if not 0 < size <= 255 or "\0" in name or (previous is not None and name <= previous):
+            return "extended attribute names empty, too long, unsorted or repeated"
+        previous = name
+    return None
+
+
+def entry_problem(entry: Entry) -> str | None:
+    """Why ``entry``'s line would not read back as ``entry`` (None if it would): the rules of
+    :func:`from_json`, checked on the entry itself (tests hold the two to each other)."""
+    if type(entry.path) is not bytes or path_problem(entry.path) is not None:
+        return "a bad path"
+    if entry.type not in _KINDS:
+        return "an unknown type"
+    if _int_problem(entry.mode, 0, 0o7777):
+        return "mode out of range"
+    if _int_problem(entry.uid, 0, fields.U32) or _int_problem(entry.gid, 0, fields.U32):
+        return "uid or gid out of range"
+    if _int_problem(entry.mtime_ns, -fields.I64, fields.I64):
+        return "mtime out of range"
+    problem = _type_problem(entry) or _xattrs_problem(entry.xattrs)
+    if problem is not None:
+        return problem
+    for value, low, high in (
+        (entry.inode, 0, fields.U64),
+        (entry.dev, 0, fields.U64),
+        (entry.ctime_ns, -fields.I64, fields.I64),
+        (entry.links, 1, fields.U64),
+    ):
+        if value is not None and _int_problem(value, low, high):
+            return "inode, dev, ctime or links out of range"
+    return None
+
+
+_KINDS = frozenset(EntryType)
+
+
+def encode(
+    entries: collections.abc.Iterable[Entry | Known], epoch: int
+) -> collections.abc.Iterator[bytes]:
     """The tree's lines, newline included: header, one per entry, end.
 
     Raises ValueError for entries that are not a valid tree in tree order (a bug of the
@@ -280,15 +391,19 @@ def encode(entries: collections.abc.Iterable[Entry], epoch: int) -> collections.
     yield _dumps({"format": FORMAT, "epoch": epoch})
     order = Order()
     count = 0
-    for entry in entries:
-        document = to_json(entry)
+    for item in entries:
+        if isinstance(item, Known):
+            entry, line = item
+        else:
+            entry = item
+            problem = entry_problem(entry)
+            if problem is not None:
+                raise ValueError(f"entry {count + 1} of the tree: {problem}")
+            line = _dumps(to_json(entry))
         try:
-            if from_json(dict(document)) != entry:
-                raise Invalid("fields its type does not carry, or unsorted xattrs")
             order.add(entry)
         except Invalid as exc:
             raise ValueError(f"entry {count + 1} of the tree: {exc}") from None
-        line = _dumps(document)
         if len(line) > MAX_LINE:
             raise errors.EntryTooLarge(
                 f"entry {count + 1} of the tree takes {len(line)} bytes, over {MAX_LINE}"
@@ -323,6 +438,14 @@ def decode(
     TreeError raised later (a truncated tree) as spoiling the whole run. With ``epoch``, a
     header naming another epoch is refused.
     """
+    for known in decode_known(pieces, epoch=epoch):
+        yield known.entry
+
+
+def decode_known(
+    pieces: collections.abc.Iterable[bytes], *, epoch: int | None = None
+) -> collections.abc.Iterator[Known]:
+    """:func:`decode`, each entry with its line (newline included)."""
     number, count, order = 0, 0, Order()
     lines = _numbered(pieces)
     try:
@@ -341,11 +464,8 @@ def decode(
                 entry = from_json(document)
                 order.add(entry)
                 count += 1
-                yield entry
+                yield Known(entry, line + b"\n")
         number += 1
         raise Invalid("empty: no header line" if number == 1 else "truncated: no end line")
     except Invalid as exc:
         raise errors.TreeError(f"tree line {number}: {exc}") from None
-
-
-_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Entry))

@@ -23,6 +23,7 @@ import errno
 import os
 import pathlib
 import stat
+import typing
 
 from strongroom.engine.volumes import errors, reading, tree
 from strongroom.engine.volumes.tree import EntryType
@@ -211,10 +212,10 @@ class Walk(collections.abc.Iterator[Found]):
             self._warn(path, f"left out: unknown file type {fmt:o}")
             return None
         xattrs = self._read_xattrs(path, source, status)
-        return tree.evolve(_metadata(path, kind, status, xattrs), target=target, rdev=rdev)
+        return _metadata(path, kind, status, xattrs, target=target, rdev=rdev)
 
     def _file(self, path: bytes, source: bytes, status: os.stat_result) -> tree.Entry | None:
-        base = _metadata(path, EntryType.FILE, status, self._read_xattrs(path, source, status))
+        xattrs = self._read_xattrs(path, source, status)
         linkgroup = None
         if status.st_nlink > 1:
             key = (status.st_dev, status.st_ino)
@@ -227,8 +228,8 @@ class Walk(collections.abc.Iterator[Found]):
                 del self._links[key]
             linkgroup = links.group
             if links.first is not None:
-                return tree.evolve(
-                    base, size=status.st_size, linkgroup=linkgroup, linkto=links.first
+                return _metadata(
+                    path, EntryType.FILE, status, xattrs, linkgroup=linkgroup, linkto=links.first
                 )
             links.first = path
         holes: tuple[tuple[int, int], ...] = ()
@@ -241,9 +242,10 @@ class Walk(collections.abc.Iterator[Found]):
                     os.close(fd)
             except OSError as exc:
                 self._warn(path, f"left out: {exc.strerror}")
-                self.drop(Found(tree.evolve(base, linkgroup=linkgroup), source))
+                entry = _metadata(path, EntryType.FILE, status, xattrs, linkgroup=linkgroup)
+                self.drop(Found(entry, source))
                 return None
-        return tree.evolve(base, size=status.st_size, linkgroup=linkgroup, holes=holes)
+        return _metadata(path, EntryType.FILE, status, xattrs, linkgroup=linkgroup, holes=holes)
 
     def _read_xattrs(
         self, path: bytes, source: bytes, status: os.stat_result
@@ -273,8 +275,13 @@ class Walk(collections.abc.Iterator[Found]):
 
 
 def _metadata(
-    path: bytes, kind: EntryType, status: os.stat_result, xattrs: tuple[tuple[str, bytes], ...]
+    path: bytes,
+    kind: EntryType,
+    status: os.stat_result,
+    xattrs: tuple[tuple[str, bytes], ...],
+    **fields: typing.Any,
 ) -> tree.Entry:
+    """The entry of ``status`` (a file's size from it too), with ``fields`` of its type."""
     return tree.Entry(
         path,
         kind,
@@ -282,9 +289,11 @@ def _metadata(
         status.st_uid,
         status.st_gid,
         status.st_mtime_ns,
+        size=status.st_size if kind == EntryType.FILE else 0,
         xattrs=xattrs,
         inode=status.st_ino,
         dev=status.st_dev,
         ctime_ns=status.st_ctime_ns,
         links=status.st_nlink,
+        **fields,
     )

@@ -60,6 +60,15 @@ class Catalog:
         entry = packs.Entry(chunk_id, offset, stored, plain, flags)
         return Location(self._pack_ids[pack], number, entry)
 
+    def pack_number(self, chunk_id: bytes) -> int | None:
+        """The number of the pack holding the chunk (see :meth:`pack_id`), None if absent:
+        cheaper than :meth:`get` when only the pack matters."""
+        packed = self._chunks.get(_key(chunk_id))
+        return None if packed is None else packed >> _PACK_SHIFT
+
+    def pack_id(self, number: int) -> str:
+        return self._pack_ids[number]
+
     def add(self, item: indexes.PackEntries) -> None:
         with self._lock:
             self.pack_sizes[item.pack_id] = item.size
@@ -73,6 +82,7 @@ class Catalog:
 
 
 _FIELDS = (8, 24, 24, 40, 24)  # flags, plain, stored, offset, blob number; then the pack
+_PACK_SHIFT = sum(_FIELDS)
 
 
 def _key(chunk_id: bytes) -> int:
