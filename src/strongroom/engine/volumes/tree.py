@@ -9,8 +9,10 @@ link group, a missing end line or anything after it raise :class:`~.errors.TreeE
 the line. The root folder itself has no line (its path would be empty).
 
 Field readers live in :mod:`._treejson`. Both directions check the same rules: :func:`encode`
-reads each line back before writing it and keeps the same :class:`Order`, so it refuses
-(ValueError) whatever :func:`decode` would.
+checks each entry with :func:`entry_problem` (the reader's field rules, stated on the entry;
+the tests hold it to :func:`from_json`) and keeps the same :class:`Order`, so it refuses
+(ValueError) whatever :func:`decode` would. A :class:`Known` entry, read from an
+authenticated tree by :func:`decode_known`, is written with its line as read.
 """
 
 from __future__ import annotations
