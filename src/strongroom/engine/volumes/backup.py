@@ -24,11 +24,14 @@ from typing import Any
 
 from strongroom import clock as clock_mod
 from strongroom.archive import compress
-from strongroom.engine.volumes import errors, parent, snapshots, tree, walk
+from strongroom.crypto import chunker
+from strongroom.engine.volumes import errors, parent, reading, snapshots, tree, walk
 from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, packs, sessions, store
 
 IN_FLIGHT = 16 << 20
+#: A file smaller than the smallest chunk is one chunk: a worker reads it (the walk goes on).
+SMALL = chunker.MIN
 BATCH = 1 << 20
 BATCH_CHUNKS = 256
 WINDOW = 4096
@@ -120,54 +123,74 @@ class _Run:
                 where = os.fsdecode(path) or "."
                 self.warnings.append(f"{where}: {message}")
 
-    def process(self, chunks: list[bytes]) -> list[bytes]:
-        """Ids of ``chunks``, each stored unless known (in a worker thread)."""
+    def process(self, items: list[bytes | walk.Found], size: int) -> list[bytes | None]:
+        """For each item, in a worker thread: a chunk's id, or a small file's (its one chunk
+        read here; ``b""`` for an empty file, None for one that could not be read, warned
+        about). Each chunk is stored unless known."""
         try:
-            ids = []
-            for chunk in chunks:
-                chunk_id = self.keys.chunk_id(chunk)
-                if not self.writer.known(chunk_id):
-                    stored, flags = packs.compress(chunk)
-                    self.writer.add(chunk_id, stored, flags, len(chunk))
-                    with self._lock:
-                        self.stats.chunks_new += 1
+            ids: list[bytes | None] = []
+            for item in items:
+                if isinstance(item, walk.Found):
+                    data = reading.read_whole(item.entry, item.source, self.warn)
+                    if not data:
+                        ids.append(data)
+                        continue
+                    self.count_read(len(data))
+                    ids.append(self._store(data))
                 else:
-                    number = self.known.pack_number(chunk_id)
-                    if number is not None:  # else stored by this run (or about to be)
-                        with self._lock:
-                            self.referenced.add(number)
-                ids.append(chunk_id)
+                    ids.append(self._store(item))
             return ids
         finally:
-            self.budget.give(sum(len(c) for c in chunks))
-            chunks.clear()  # the batch outlives this call (its slots wait for their ids)
+            self.budget.give(size)
+            items.clear()  # the batch outlives this call (its slots wait for their ids)
 
-    def submit(self, chunk: bytes) -> _Slot:
-        """Queue a chunk; chunks go to the workers in batches of about :data:`BATCH` bytes, so
-        that a small file costs a list append, not a task of its own."""
-        slot = _Slot(self, self._batch, len(self._batch.chunks))
-        self._batch.chunks.append(chunk)
-        self._batch.size += len(chunk)
-        if self._batch.size >= BATCH or len(self._batch.chunks) >= BATCH_CHUNKS:
+    def count_read(self, size: int) -> None:
+        with self._lock:
+            self.stats.bytes_read += size
+
+    def _store(self, chunk: bytes) -> bytes:
+        chunk_id = self.keys.chunk_id(chunk)
+        if not self.writer.known(chunk_id):
+            stored, flags = packs.compress(chunk)
+            self.writer.add(chunk_id, stored, flags, len(chunk))
+            with self._lock:
+                self.stats.chunks_new += 1
+        else:
+            number = self.known.pack_number(chunk_id)
+            if number is not None:  # else stored by this run (or about to be)
+                with self._lock:
+                    self.referenced.add(number)
+        return chunk_id
+
+    def submit(self, item: bytes | walk.Found, size: int) -> _Slot:
+        """Queue a chunk, or a small file to be read by a worker (``size`` bytes); items go to
+        the workers in batches of about :data:`BATCH` bytes, so that a small file costs a list
+        append, not a task of its own."""
+        batch = self._batch
+        slot = _Slot(self, batch, len(batch.items))
+        batch.items.append(item)
+        batch.size += size
+        if batch.size >= BATCH or len(batch.items) >= BATCH_CHUNKS:
             self.flush()
         return slot
 
     def flush(self) -> None:
         batch, self._batch = self._batch, _Batch()
-        if batch.chunks:
+        if batch.items:
             self.budget.take(batch.size)
-            batch.future = self.pool.submit(self.process, batch.chunks)
+            batch.future = self.pool.submit(self.process, batch.items, batch.size)
 
 
 class _Batch:
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+        self.items: list[bytes | walk.Found] = []
         self.size = 0
-        self.future: concurrent.futures.Future[list[bytes]] | None = None
+        self.future: concurrent.futures.Future[list[bytes | None]] | None = None
 
 
 class _Slot:
-    """One chunk's place in a batch: its id once the batch is processed."""
+    """One item's place in a batch: its chunk id once the batch is processed (for a small
+    file read by the worker, ``b""`` if empty, None if it could not be read)."""
 
     __slots__ = ("_batch", "_index", "_run")
 
@@ -179,11 +202,17 @@ class _Slot:
     def done(self) -> bool:
         return self._batch.future is not None and self._batch.future.done()
 
-    def result(self) -> bytes:
+    def __bool__(self) -> bool:
+        return True
+
+    def result(self) -> bytes | None:
         if self._batch.future is None:
             self._run.flush()
         assert self._batch.future is not None
         return self._batch.future.result()[self._index]
+
+
+_Pending = tuple[tree.Entry | tree.Known, "_Ids | _Slot | None"]
 
 
 def _entries(
@@ -191,38 +220,53 @@ def _entries(
 ) -> abc.Iterator[tree.Entry | tree.Known]:
     """The tree's entries, in order, each once its chunk ids are known (an entry the parent
     tree holds unchanged comes with the parent's line)."""
-    window: collections.deque[tuple[tree.Entry | tree.Known, _Ids | None]]
-    window = collections.deque()
+    window: collections.deque[_Pending] = collections.deque()
     stats = run.stats
     for found in walker:
+        before = cursor.find(found.entry.path) if cursor is not None else None
+        pending = _examine(run, walker, found, before)
+        if pending is None:
+            continue  # unreadable: warned, and left out of the snapshot
         entry = found.entry
-        item: tree.Entry | tree.Known = entry
-        ids = None
-        before = cursor.find(entry.path) if cursor is not None else None
-        if found.needs_data:
-            if before is not None and parent.unchanged(entry, before.entry) and run.reuse(before):
-                entry = entry._replace(chunks=before.entry.chunks)
-                item = entry
-                stats.reused_files += 1
-            else:
-                ids = _read(run, walker, found)
-                if ids is None:
-                    continue  # unreadable: warned, and left out of the snapshot
-        if before is not None and entry == before.entry:
-            item = before
         if entry.type == tree.EntryType.FILE:
             stats.files += 1
             stats.bytes += entry.size
         elif entry.type == tree.EntryType.DIR:
             stats.dirs += 1
-        window.append((item, ids))
+        window.append(pending)
         while window and (len(window) > WINDOW or _ready(window[0][1])):
-            yield _complete(*window.popleft())
+            done = _complete(run, *window.popleft())
+            if done is not None:
+                yield done
         if run.progress is not None:
             run.progress(stats)
         run.session.refresh()
     while window:
-        yield _complete(*window.popleft())
+        done = _complete(run, *window.popleft())
+        if done is not None:
+            yield done
+
+
+def _examine(
+    run: _Run, walker: walk.Walk, found: walk.Found, before: tree.Known | None
+) -> _Pending | None:
+    """A walked entry as it waits for its chunk ids: kept from the parent, read by a worker
+    (a small file), or read here and chunked; None if it could not be read."""
+    entry = found.entry
+    ids: _Ids | _Slot | None = None
+    if found.needs_data:
+        if before is not None and parent.unchanged(entry, before.entry) and run.reuse(before):
+            entry = entry._replace(chunks=before.entry.chunks)
+            run.stats.reused_files += 1
+        elif entry.size < SMALL and entry.linkgroup is None and not entry.holes:
+            ids = run.submit(found, entry.size)  # one chunk, read by a worker
+        else:
+            ids = _read(run, walker, found)
+            if ids is None:
+                return None
+    if before is not None and entry == before.entry:
+        return before, ids
+    return entry, ids
 
 
 def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
@@ -232,8 +276,8 @@ def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
         return None
     with datafile:
         for chunk in run.chunker.chunks(datafile):
-            run.stats.bytes_read += len(chunk)
-            ids.add(run.submit(bytes(chunk)))
+            run.count_read(len(chunk))
+            ids.add(run.submit(bytes(chunk), len(chunk)))
     return ids
 
 
@@ -252,7 +296,12 @@ class _Ids:
 
     def _settle(self) -> None:
         while self._pending and self._pending[0].done():
-            self._done += self._pending.popleft().result()
+            self._take()
+
+    def _take(self) -> None:
+        chunk_id = self._pending.popleft().result()
+        assert chunk_id  # a chunk, not a small file
+        self._done += chunk_id
 
     def done(self) -> bool:
         self._settle()
@@ -263,19 +312,27 @@ class _Ids:
 
     def result(self) -> bytes:
         while self._pending:
-            self._done += self._pending.popleft().result()
+            self._take()
         return bytes(self._done)
 
 
-def _ready(ids: _Ids | None) -> bool:
+def _ready(ids: _Ids | _Slot | None) -> bool:
     return ids is None or ids.done()
 
 
-def _complete(item: tree.Entry | tree.Known, ids: _Ids | None) -> tree.Entry | tree.Known:
+def _complete(
+    run: _Run, item: tree.Entry | tree.Known, ids: _Ids | _Slot | None
+) -> tree.Entry | tree.Known | None:
+    """The entry with its chunk ids; None for a small file its worker could not read."""
     if not ids:
         return item
-    assert isinstance(item, tree.Entry)
-    return item._replace(chunks=ids.result())
+    chunks = ids.result()
+    entry = item.entry if isinstance(item, tree.Known) else item
+    if chunks is None:  # warned about by the worker, and left out of the snapshot
+        run.stats.files -= 1
+        run.stats.bytes -= entry.size
+        return None
+    return entry._replace(chunks=chunks) if chunks else item
 
 
 def backup(

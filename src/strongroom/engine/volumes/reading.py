@@ -77,6 +77,15 @@ def open_file(entry: tree.Entry, source: bytes, warn: errors.Warn) -> DataFile |
     return DataFile(fd, entry, warn)
 
 
+def read_whole(entry: tree.Entry, source: bytes, warn: errors.Warn) -> bytes | None:
+    """All of a small file without holes (:func:`open_file`, then read and checked), or None."""
+    datafile = open_file(entry, source, warn)
+    if datafile is None:
+        return None
+    with datafile:
+        return datafile.read(entry.size)
+
+
 class DataFile:
     """An open regular file of a walk; a context manager that checks the file on closing.
 
