@@ -308,8 +308,13 @@ def test_existing_names_are_kept_unless_overwrite(tmp_path: pathlib.Path) -> Non
     assert warnings == [(b"d", "exists as a folder: not replaced")]
 
 
-def test_a_failing_file_leaves_nothing_behind(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failing_file_leaves_nothing_behind(tmp_path: pathlib.Path, existing: bool) -> None:
+    """Written in place (a folder the restore made) or under a temporary name (a folder that
+    was there): either way nothing is left of a file whose data failed."""
     target = tmp_path / "target"
+    if existing:
+        make(target, b"d/other", b"kept")
 
     def failing() -> Iterator[tuple[int, bytes]]:
         yield 0, b"half"
@@ -317,7 +322,20 @@ def test_a_failing_file_leaves_nothing_behind(tmp_path: pathlib.Path) -> None:
 
     with place.Placer(target, warn=Warnings()) as placer, pytest.raises(root_errors.IntegrityError):
         placer.place(file(b"d/f", b"halfhalf"), failing())
-    assert os.listdir(target / "d") == []
+    assert os.listdir(target / "d") == (["other"] if existing else [])
+
+
+def test_a_name_that_appears_in_a_new_folder_is_not_overwritten(tmp_path: pathlib.Path) -> None:
+    """In a folder the restore made, files are created in place with O_EXCL: a name someone
+    else put there meanwhile is kept, with a warning."""
+    target = tmp_path / "target"
+    warnings = Warnings()
+    with place.Placer(target, warn=warnings) as placer:
+        assert placer.place(file(b"d/a", b"a"), [(0, b"a")])
+        (target / "d" / "b").write_bytes(b"theirs")
+        assert not placer.place(file(b"d/b", b"ours"), [(0, b"ours")])
+    assert (target / "d" / "b").read_bytes() == b"theirs"
+    assert warnings == [(b"d/b", "exists: not overwritten")]
 
 
 def test_spread_puts_chunks_into_the_data_regions() -> None:
@@ -362,8 +380,9 @@ def test_metadata_the_system_refuses_is_reported_and_the_file_kept(
     monkeypatch.setattr(os, "fchown", refuse)
     warnings = Warnings()
     target = tmp_path / "target"
+    someone_else = file(b"f", b"abc")._replace(uid=os.geteuid() + 1)
     with place.Placer(target, warn=warnings, as_root=True) as placer:
-        assert placer.place(file(b"f", b"abc"), [(0, b"abc")])
+        assert placer.place(someone_else, [(0, b"abc")])
     assert warnings == [(b"f", "owner not restored: Operation not permitted")]
     assert (target / "f").read_bytes() == b"abc"
     assert stat.S_IMODE(os.stat(target / "f").st_mode) == 0o644
@@ -424,3 +443,33 @@ def test_any_tree_lands_inside_the_target(tmp_path: pathlib.Path, layout: dict[b
         assert stat.S_IFMT(status.st_mode) == {
             T.FILE: stat.S_IFREG, T.DIR: stat.S_IFDIR, T.SYMLINK: stat.S_IFLNK, T.FIFO: stat.S_IFIFO
         }[entry.type]  # fmt: skip
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_new_file_already_the_restorers_is_not_chowned(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    """In a folder the restore made, a file is its creator's: chown only for another owner;
+    in a folder that was there (it may be set-group-ID), always."""
+    calls: list[tuple[int, int]] = []
+    real = os.fchown
+
+    def counting(fd: int, uid: int, gid: int) -> None:
+        calls.append((uid, gid))
+        real(fd, uid, gid)
+
+    monkeypatch.setattr(os, "fchown", counting)
+    target = tmp_path / "target"
+    if existing:
+        make(target, b"d/other", b"")
+    mine = file(b"d/mine")._replace(uid=os.geteuid(), gid=os.getegid())
+    theirs = file(b"d/theirs")._replace(uid=os.geteuid(), gid=os.getegid() + 1)
+    with place.Placer(target, warn=Warnings(), as_root=True, overwrite=existing) as placer:
+        assert placer.place(mine, [(0, b"x")])
+        if os.geteuid() == 0:
+            assert placer.place(theirs, [(0, b"x")])
+    expected = [(mine.uid, mine.gid)] if existing else []
+    if os.geteuid() == 0:
+        expected.append((theirs.uid, theirs.gid))
+        assert os.stat(target / "d" / "theirs").st_gid == theirs.gid
+    assert calls == expected

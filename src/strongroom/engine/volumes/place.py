@@ -11,7 +11,10 @@ times when their own line arrives, after their contents.
 A file is written to ``.strongroom-tmp-<random>`` beside its final name, holes left as holes
 (the file is truncated to its size and only data regions written), and renamed into place
 only once all its data was written and its metadata set; if the data fails (an integrity
-error of a chunk), the temporary file is removed and the error goes on. Metadata is set in
+error of a chunk), the temporary file is removed and the error goes on. In a folder this
+restore created (or an empty target), where no other name can be, the file is written under
+its own name (``O_EXCL``) and removed the same way if its data fails: no ``stat`` of the
+name, no rename. Metadata is set in
 the order owner, extended attributes, mode, times: ``chown`` clears set-id bits, and a user
 may not set ``user.*`` attributes on a file it made read-only. Without root (``as_root``),
 owners are not set (one warning for the whole restore) and devices are not created (a
@@ -81,9 +84,11 @@ class Placer:
         try:
             os.makedirs(target, exist_ok=True)
             self._root = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self._root_fresh = not overwrite and not os.listdir(self._root)
         except OSError as exc:
             raise errors.RootError(f"{target}: {exc.strerror}") from None
         self._stack: list[_Folder] = []
+        self._identity = (os.geteuid(), os.getegid())
         self._links: dict[int, bytes] = {}
         self._blocked: bytes | None = None
         self._owner_warned = False
@@ -119,31 +124,36 @@ class Placer:
         return True
 
     def file(self, entry: tree.Entry, pieces: Pieces) -> bool:
-        """A file with its data: written to a temporary name, renamed once complete."""
+        """A file with its data: written to a temporary name, renamed once complete; or, in
+        a folder this restore created (nothing else can be in it), written in place."""
         where = self._room(entry)
         if where is None:
             return False
         folder, name = where
-        temporary = TEMPORARY_PREFIX + secrets.token_hex(8).encode()
+        fresh = self._fresh()
+        written = name if fresh else TEMPORARY_PREFIX + secrets.token_hex(8).encode()
         try:
-            fd = os.open(temporary, _FILE_FLAGS, 0o600, dir_fd=folder)
+            fd = os.open(written, _FILE_FLAGS, 0o600, dir_fd=folder)
         except OSError as exc:
-            self._warn(entry.path, f"not restored: {exc.strerror}")
+            reason = "exists: not overwritten" if exc.errno == errno.EEXIST and fresh else None
+            self._warn(entry.path, reason or f"not restored: {exc.strerror}")
             return False
         try:
             try:
-                os.ftruncate(fd, entry.size)
+                if entry.holes:
+                    os.ftruncate(fd, entry.size)
                 _write(fd, entry, pieces)
-                self._finish(entry, fd)
+                self._finish(entry, fd, fresh)
             finally:
                 os.close(fd)
-            os.rename(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+            if not fresh:
+                os.rename(written, name, src_dir_fd=folder, dst_dir_fd=folder)
         except OSError as exc:
-            _remove(folder, temporary)
+            _remove(folder, written)
             self._warn(entry.path, f"not restored: {exc.strerror}")
             return False
         except BaseException:
-            _remove(folder, temporary)
+            _remove(folder, written)
             raise
         if entry.linkgroup is not None:
             self._links[entry.linkgroup] = entry.path
@@ -263,6 +273,10 @@ class Placer:
                 self._block(path, exc.strerror or "cannot be opened")
             return None
 
+    def _fresh(self) -> bool:
+        """Whether the folder entered last was empty when this restore began to fill it."""
+        return self._stack[-1].created if self._stack else self._root_fresh
+
     def _block(self, path: bytes, why: str) -> None:
         self._warn(path, f"folder not restored, nor anything in it: {why}")
         self._blocked = path
@@ -293,6 +307,8 @@ class Placer:
         folder = self._descend(parent.split(b"/") if parent else [])
         if folder is None:
             return None
+        if self._fresh():
+            return folder, name  # a folder this restore made holds nothing it did not place
         try:
             existing = os.stat(name, dir_fd=folder, follow_symlinks=False)
         except FileNotFoundError:
@@ -309,10 +325,16 @@ class Placer:
 
     # -- metadata -----------------------------------------------------------------------------
 
-    def _finish(self, entry: tree.Entry, fd: int) -> None:
-        """Owner, extended attributes, mode and times through an open descriptor."""
+    def _finish(self, entry: tree.Entry, fd: int, new: bool = False) -> None:
+        """Owner, extended attributes, mode and times through an open descriptor.
+
+        A ``new`` file, just made in a folder this restore made (mode 0700 until its own line
+        comes, so never set-group-ID), is its creator's already: its owner is set only if the
+        entry's differs.
+        """
         with self._step(entry, "owner"):
-            if self._owner_allowed(entry):
+            mine = new and (entry.uid, entry.gid) == self._identity
+            if not mine and self._owner_allowed(entry):
                 os.fchown(fd, entry.uid, entry.gid)
         for name, value in entry.xattrs:
             self._set_xattr(entry, fd, name, value)
