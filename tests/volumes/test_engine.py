@@ -247,15 +247,19 @@ def test_collection_refuses_while_a_snapshot_cannot_be_read(
     assert {i.name for i in backend.list(packs.PREFIX)} == packs_before
 
 
+@pytest.mark.parametrize("repeat", [1000, 20_000], ids=["small, read by a worker", "chunked"])
 def test_a_file_that_cannot_be_read_is_a_warning_and_left_out(
-    repository: repo.Repository, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    repository: repo.Repository,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    repeat: int,
 ) -> None:
     from strongroom.engine.volumes import reading
 
     source = tmp_path / "source"
     source.mkdir()
-    (source / "fine").write_bytes(b"fine" * 1000)
-    (source / "locked").write_bytes(b"secret" * 1000)
+    (source / "fine").write_bytes(b"fine" * repeat)
+    (source / "locked").write_bytes(b"secret" * repeat)
     real = reading.open_file
 
     def refuse(entry, path, warn):  # type: ignore[no-untyped-def]
@@ -268,10 +272,11 @@ def test_a_file_that_cannot_be_read_is_a_warning_and_left_out(
     outcome = backup.backup(repository, str(source))
     assert outcome.phase == "PartiallyFailed"
     assert outcome.warnings == ["locked: not readable: Permission denied"]
-    assert outcome.stats.files == 1
+    assert (outcome.stats.files, outcome.stats.bytes) == (1, 4 * repeat)
     target = tmp_path / "target"
     restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
     assert sorted(p.name for p in target.iterdir()) == ["fine"]
+    assert (target / "fine").read_bytes() == b"fine" * repeat
 
 
 def test_small_files_are_restored_with_a_few_ranged_reads(
@@ -295,3 +300,34 @@ def test_small_files_are_restored_with_a_few_ranged_reads(
     restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
     assert _tree(target) == _tree(source)
     assert len(reads) <= 10, f"{len(reads)} reads for 300 files"
+
+
+@pytest.mark.parametrize("repeat", [1000, 20_000], ids=["small, read by a worker", "chunked"])
+def test_a_file_that_changes_while_read_makes_the_snapshot_partially_failed(
+    repository: repo.Repository,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    repeat: int,
+) -> None:
+    from strongroom.engine.volumes import reading
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "growing.log").write_bytes(b"line\n" * repeat)
+    real = reading.open_file
+
+    def grow_after_open(entry, path, warn):  # type: ignore[no-untyped-def]
+        opened = real(entry, path, warn)
+        with open(path, "ab") as appended:
+            appended.write(b"late\n")
+        return opened
+
+    monkeypatch.setattr(reading, "open_file", grow_after_open)
+    outcome = backup.backup(repository, str(source))
+    assert outcome.phase == "PartiallyFailed"
+    assert outcome.warnings == [
+        "growing.log: changed while read: the snapshot may hold a mix of old and new"
+    ]
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
+    assert (target / "growing.log").read_bytes() == b"line\n" * repeat  # the size listed
