@@ -53,9 +53,21 @@ class ObjectReader(io.RawIOBase):
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
         view = memoryview(buffer).cast("B")
-        wanted = min(len(view), self._remaining)
+        data = self._pull(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1, /) -> bytes:
+        """At most ``size`` bytes (everything left if negative), as the source gave them: no
+        copy through a buffer, which ``RawIOBase.read`` would make twice."""
+        if size < 0:
+            return self.readall()
+        return self._pull(size)
+
+    def _pull(self, size: int) -> bytes:
+        wanted = min(size, self._remaining)
         if wanted == 0:
-            return 0
+            return b""
         try:
             data = self._source.read(wanted)
         except errors.StorageError:
@@ -67,10 +79,10 @@ class ObjectReader(io.RawIOBase):
             raise errors.ShortReadError(
                 f"object {self.name} ended after {done} of {self.length} bytes"
             )
-        count = min(len(data), wanted)
-        view[:count] = data[:count]
-        self._remaining -= count
-        return count
+        if len(data) > wanted:
+            data = data[:wanted]
+        self._remaining -= len(data)
+        return data if type(data) is bytes else bytes(data)
 
     def close(self) -> None:
         if not self.closed and self._on_close is not None:

@@ -51,7 +51,7 @@ _NODE_TYPES = {
 }
 _NOT_SUPPORTED = {errno.ENOTSUP, errno.EOPNOTSUPP}
 
-Pieces = collections.abc.Iterable[tuple[int, bytes]]
+Pieces = collections.abc.Iterable[tuple[int, bytes | memoryview]]
 
 
 @dataclasses.dataclass(slots=True)
@@ -446,8 +446,9 @@ def _write(fd: int, entry: tree.Entry, pieces: Pieces) -> None:
 
 def spread(
     entry: tree.Entry, chunks: collections.abc.Iterable[bytes]
-) -> collections.abc.Iterator[tuple[int, bytes]]:
-    """The plaintext of a file's chunks, in order, cut into ``(offset, bytes)`` of its regions.
+) -> collections.abc.Iterator[tuple[int, memoryview]]:
+    """The plaintext of a file's chunks, in order, cut into ``(offset, view)`` of its regions
+    (views into the chunks: nothing is copied).
 
     Raises TreeError if the chunks hold more or less data than the file outside its holes.
     """
@@ -462,7 +463,7 @@ def spread(
                     raise errors.TreeError(f"{entry.path!r}: its chunks hold more data than it")
                 offset, remaining = region
             take = min(remaining, len(view))
-            yield offset, bytes(view[:take])
+            yield offset, view[:take]
             offset, remaining, view = offset + take, remaining - take, view[take:]
     if remaining or next(regions, None) is not None:
         raise errors.TreeError(f"{entry.path!r}: its chunks hold less data than it")

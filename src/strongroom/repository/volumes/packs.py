@@ -186,7 +186,7 @@ class Opened:
         """The chunk of blob ``number``, decompressed; the caller checks its chunk id."""
         aad = _blob_aad(self._ctx, number, entry.chunk_id, entry.flags)
         try:
-            stored = self._aead.decrypt(number.to_bytes(12, "big"), bytes(sealed), aad)
+            stored = self._aead.decrypt(number.to_bytes(12, "big"), sealed, aad)
         except InvalidTag:
             raise errors.IntegrityViolation(f"{self._where}: blob {number} fails its tag") from None
         if not entry.flags & FLAG_ZSTD:

@@ -244,10 +244,16 @@ class ChunkReader:
 
 
 def read_all(reader: storage_base.Readable) -> bytes:
+    """Everything ``reader`` gives; a ranged read of a few MiB usually comes in one piece,
+    which is then returned as it is (``join`` of one piece copies nothing)."""
     parts = []
-    while chunk := reader.read(1 << 20):
+    while chunk := reader.read(READ_PIECE):
         parts.append(chunk)
     return b"".join(parts)
+
+
+#: The largest piece :func:`read_all` asks for at once (a run of blobs is at most 2 MiB).
+READ_PIECE = 8 << 20
 
 
 def missing_packs(backend: storage_base.Backend, pack_ids: abc.Iterable[str]) -> list[str]:
