@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 
 import pytest
 
@@ -176,13 +177,16 @@ class Crashing:
     def __init__(self, inner: base.Backend, crash_at: int) -> None:
         self._inner = inner
         self._left = crash_at
+        self._lock = threading.Lock()  # packs are put from threads of their own
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
     def _tick(self) -> None:
-        self._left -= 1
-        if self._left == 0:
+        with self._lock:
+            self._left -= 1
+            fire = self._left == 0
+        if fire:
             raise KeyboardInterrupt("killed")
 
     def put(self, name: str, data: base.Data) -> None:

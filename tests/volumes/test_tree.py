@@ -252,7 +252,7 @@ def test_the_writers_check_is_the_readers_rules(
 ) -> None:
     """encode checks entries directly, not by reading each line back: the check refuses
     exactly the entries whose line would not read back as the same entry."""
-    changed = entry._replace(**changes)
+    changed = entry._replace(**changes)  # type: ignore[arg-type]
     assert (tree.entry_problem(changed) is None) == _reads_back(changed), changed
 
 
@@ -273,7 +273,7 @@ def test_the_writers_check_and_the_reader_agree_on_every_single_change() -> None
         assert tree.entry_problem(base) is None and _reads_back(base)
         for name, values in _EDGE_VALUES.items():
             for value in values:
-                changed = base._replace(**{name: value})
+                changed = base._replace(**{name: value})  # type: ignore[arg-type]
                 assert (tree.entry_problem(changed) is None) == _reads_back(changed), changed
                 checked += 1
     assert checked > 500

@@ -137,13 +137,17 @@ def _repack(
         reading.add(by_pack[pack_id])
     reader = store.ChunkReader(backend, keys, reading)
     writer = store.PackWriter(backend, keys, catalog_mod.Catalog())
-    for needed in sparse.values():
-        for _, entry in needed:
-            if entry.chunk_id in elsewhere or writer.known(entry.chunk_id):
-                continue
-            plain = reader.read(entry.chunk_id)
-            stored, flags = packs.compress(plain)
-            writer.add(entry.chunk_id, stored, flags, len(plain))
+    try:
+        for needed in sparse.values():
+            for _, entry in needed:
+                if entry.chunk_id in elsewhere or writer.known(entry.chunk_id):
+                    continue
+                plain = reader.read(entry.chunk_id)
+                stored, flags = packs.compress(plain)
+                writer.add(entry.chunk_id, stored, flags, len(plain))
+    except BaseException:
+        writer.abort()
+        raise
     writer.close()
     report.repacked_packs += len(sparse)
     report.new_packs += len(writer.packs)

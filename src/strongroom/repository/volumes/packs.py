@@ -1,6 +1,7 @@
 """Packs of volume data (docs/format.md §10.2): a key file, AEAD blobs, an encrypted trailer.
 
-A pack is built in memory (about 32 MiB) and stored create-only in one put. Its key is random,
+A pack of about 32 MiB is stored create-only in one put, streamed as it is built
+(:mod:`.upload`), or built in memory and stored at once. Its key is random,
 used for this pack alone, and reaches readers only through the age key file at its start,
 encrypted to the epoch's repository recipient; blob nonces are blob numbers. Everything a
 reader parses is hostile until its tag verifies, and even then offsets and lengths are checked
@@ -139,6 +140,12 @@ class Builder:
         self._parts.append(sealed)
         self.size += len(sealed)
         return entry
+
+    def take_parts(self) -> list[bytes]:
+        """The pack's bytes made since the last call (the key file, then sealed blobs), in
+        order, to be stored as they come; :meth:`finish_parts` gives only what follows."""
+        parts, self._parts = self._parts, []
+        return parts
 
     def finish(self) -> tuple[bytes, list[Entry]]:
         """The whole pack, padded to a Padmé length, and its entries."""

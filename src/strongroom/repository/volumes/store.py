@@ -1,10 +1,11 @@
 """Writing chunks into packs and reading them back (docs/format.md §10.2, §10.3).
 
 :class:`PackWriter` keeps two packs open and puts each new chunk into one of them at random,
-so that the order of chunks in a pack says nothing about the order in the files; a pack is
-stored when it reaches :data:`PACK_TARGET` bytes, and an index is stored for every
-:data:`INDEX_EVERY` packs and at :meth:`PackWriter.close`. Packs stored without an index
-(a crash before close) are debris that collection removes.
+so that the order of chunks in a pack says nothing about the order in the files; each open
+pack streams to storage as it is filled (:mod:`.upload`: a few MiB in memory per open pack,
+whatever the pack's size) and is complete when it reaches :data:`PACK_TARGET` bytes; an
+index is stored for every :data:`INDEX_EVERY` packs and at :meth:`PackWriter.close`. Packs
+stored without an index (a crash before close) are debris that collection removes.
 
 :class:`ChunkReader` fetches blobs by range, opening each pack's key file once, and checks
 every chunk's id after decryption.
@@ -19,7 +20,7 @@ from collections import abc
 
 from strongroom.repository import errors
 from strongroom.repository.volumes import catalog as catalog_mod
-from strongroom.repository.volumes import indexes, packs
+from strongroom.repository.volumes import indexes, packs, upload
 from strongroom.repository.volumes.keys import VolumeKeys
 from strongroom.storage import base as storage_base
 from strongroom.storage import errors as storage_errors
@@ -31,7 +32,9 @@ OPEN_PACKS = 2  # _Coins picks one of two
 
 
 class PackWriter:
-    """Thread-safe: workers call :meth:`add` concurrently; one thread calls :meth:`close`."""
+    """Thread-safe: workers call :meth:`add` concurrently; one thread calls :meth:`close`, or
+    :meth:`abort` after any failure (open packs stream from threads of their own).
+    """
 
     def __init__(
         self,
@@ -45,7 +48,7 @@ class PackWriter:
         self._keys = keys
         self._catalog = catalog
         self._target = pack_target
-        self._open: list[packs.Builder] = []
+        self._open: list[_OpenPack] = []
         self._done: list[indexes.PackEntries] = []
         self._lock = threading.Lock()
         self._pending: set[bytes] = set()
@@ -64,27 +67,34 @@ class PackWriter:
 
     def add(self, chunk_id: bytes, stored: bytes, flags: int, plain: int) -> None:
         """Seal a chunk (in its stored form, :func:`packs.compress`) into an open pack."""
-        full: packs.Builder | None = None
+        full: _OpenPack | None = None
         with self._lock:
             while len(self._open) < OPEN_PACKS:
-                self._open.append(
-                    packs.Builder(self._keys.repository, self._keys.epoch, self._keys.recipient)
-                )
+                self._open.append(self._new_pack())
             slot = self._random.pick()
-            builder = self._open[slot]
-            builder.add(chunk_id, stored, flags, plain)
-            if builder.size >= self._target:
+            pack = self._open[slot]
+            pack.builder.add(chunk_id, stored, flags, plain)
+            if pack.upload is None:  # its put starts with its first blob
+                pack.upload = upload.Upload(self._backend, packs.name(pack.builder.pack_id))
+            # under the lock: the pack's bytes must go out in the order of its blob offsets
+            pack.upload.push(pack.builder.take_parts())
+            if pack.builder.size >= self._target:
                 full = self._open.pop(slot)
         if full is not None:
             self._store(full)
 
-    def _store(self, builder: packs.Builder) -> None:
-        parts, entries = builder.finish_parts()
-        size = sum(len(part) for part in parts)
-        self._backend.put(packs.name(builder.pack_id), _Parts(parts))
-        item = indexes.PackEntries(builder.pack_id, size, tuple(entries))
+    def _new_pack(self) -> _OpenPack:
+        keys = self._keys
+        return _OpenPack(packs.Builder(keys.repository, keys.epoch, keys.recipient))
+
+    def _store(self, pack: _OpenPack) -> None:
+        assert pack.upload is not None  # a pack with a blob
+        parts, entries = pack.builder.finish_parts()
+        pack.upload.finish(parts)
+        pack_id, size = pack.builder.pack_id, pack.upload.size
+        item = indexes.PackEntries(pack_id, size, tuple(entries))
         with self._lock:
-            self.packs.append(builder.pack_id)
+            self.packs.append(pack_id)
             self.bytes_stored += size
             self._catalog.add(item)
             self._done.append(item)
@@ -110,27 +120,42 @@ class PackWriter:
     def close(self) -> None:
         """Store the open packs and an index for every pack not yet indexed."""
         with self._lock:
-            remaining, self._open = [b for b in self._open if b.count], []
-        for builder in remaining:
-            self._store(builder)
+            remaining, self._open = self._open, []
+        try:
+            while remaining:
+                pack = remaining.pop()
+                if pack.upload is not None:
+                    self._store(pack)
+        finally:
+            for pack in remaining:  # after a failure: the others are given up
+                pack.abort()
         with self._lock:
             batch, self._done = self._done, []
         for start in range(0, len(batch), indexes.MAX_PACKS):
             self._store_index(batch[start : start + indexes.MAX_PACKS])
 
+    def abort(self) -> None:
+        """Give up the open packs (none of them is stored); stored packs stay, as debris that
+        collection removes unless an index lists them."""
+        with self._lock:
+            remaining, self._open = self._open, []
+        for pack in remaining:
+            pack.abort()
 
-class _Parts:
-    """A pack's parts as one stream for ``put``, let go of as they are read (no joined copy)."""
 
-    def __init__(self, parts: list[bytes]) -> None:
-        self._parts = collections.deque(parts)
-        self._view = memoryview(b"")
+class _OpenPack:
+    """A pack being filled: its builder, and the put its bytes stream to (from its first
+    blob on: an open pack that never gets one costs no put)."""
 
-    def read(self, size: int, /) -> bytes:
-        while not self._view and self._parts:
-            self._view = memoryview(self._parts.popleft())
-        piece, self._view = self._view[:size], self._view[size:]
-        return bytes(piece)
+    __slots__ = ("builder", "upload")
+
+    def __init__(self, builder: packs.Builder) -> None:
+        self.builder = builder
+        self.upload: upload.Upload | None = None
+
+    def abort(self) -> None:
+        if self.upload is not None:
+            self.upload.abort()
 
 
 class _Coins:
