@@ -354,7 +354,7 @@ def backup(
     previous = snapshots.parent_of(repository, root, host, keys.epoch)
     session = sessions.Session(backend, keys, clock)
     session.start()
-    snapshot_writer = None
+    snapshot_writer = pack_writer = None
     try:
         doomed = collect.candidate_packs(backend, keys)
         known = catalog.load(backend, keys, exclude=doomed)
@@ -399,6 +399,8 @@ def backup(
         }
         manifest = snapshot_writer.commit(spec, status)
     except BaseException:
+        if pack_writer is not None:
+            pack_writer.abort()
         if snapshot_writer is not None:
             snapshot_writer.abort()
         session.end()
