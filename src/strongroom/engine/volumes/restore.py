@@ -26,7 +26,7 @@ from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, sessions, store
 
 WINDOW = 1024
-AHEAD = 32 << 20
+AHEAD = 16 << 20
 STAGE = 256
 RUN_BYTES = 2 << 20
 
