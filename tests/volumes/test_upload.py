@@ -152,3 +152,11 @@ def test_a_put_error_reaches_the_caller_of_add_or_close(
             writer.add(vk.chunk_id(chunk), chunk, 0, len(chunk))
         writer.close()
     writer.abort()
+
+
+def test_a_buffer_smaller_than_a_wake_up_still_flows(backend: base.Backend) -> None:
+    pack = upload.Upload(backend, "v/p/tiny", buffer=10_000)
+    for _ in range(200):
+        pack.push([bytes(3000)])
+    pack.finish([])
+    assert backend.stat("v/p/tiny").size == 600_000

@@ -39,6 +39,7 @@ class Upload:
         self.size = 0
         self._backend = backend
         self._buffer = buffer
+        self._wake = min(WAKE, buffer)  # a writer waiting on a full buffer must wake the put
         self._queue: collections.deque[bytes] = collections.deque()
         self._queued = 0
         self._closed = False
@@ -73,7 +74,7 @@ class Upload:
                 self._queue.append(part)
                 self._queued += len(part)
                 self.size += len(part)
-            if self._queued >= WAKE:
+            if self._queued >= self._wake:
                 self._cond.notify_all()
 
     def finish(self, parts: list[bytes]) -> None:
@@ -107,7 +108,7 @@ class Upload:
         takes them joined: a pack of small blobs is written in large pieces.
         """
         with self._cond:
-            while self._queued < min(size, WAKE) and not self._closed:
+            while self._queued < min(size, self._wake) and not self._closed:
                 self._cond.wait()
             if self._aborted:
                 raise Aborted(f"{self.name}: the pack was given up")
