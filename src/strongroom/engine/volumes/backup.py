@@ -1,11 +1,13 @@
 """Backing up a folder into a snapshot (docs/format.md §10): walk, chunk, store, commit.
 
-The walk, file reading and chunking run in the calling thread (the chunker scans without the
-GIL); each chunk's id, compression and encryption run in a pool of worker threads, with at
-most :data:`IN_FLIGHT` bytes of chunks queued, so memory is bounded whatever the data: the
-queued chunks, two open packs, and a window of entries waiting for their chunk ids. The tree
-is produced as the walk goes and streamed, encrypted, to storage. A file unchanged since the
-parent snapshot (same size, mtime, ctime, inode) keeps its chunks without being read.
+The walk runs in the calling thread, and so do the reading and chunking of files of at least
+:data:`SMALL` bytes (the chunker scans without the GIL); a smaller file is one chunk, read by
+a worker. Each chunk's id, compression and encryption run in a pool of worker threads, with
+at most :data:`IN_FLIGHT` bytes queued, so memory is bounded whatever the data: the queued
+chunks, two open packs streaming to storage (a few MiB each), and a window of entries waiting
+for their chunk ids. The tree is produced as the walk goes and streamed, encrypted, to
+storage. A file unchanged since the parent snapshot (same size, mtime, ctime, inode) keeps
+its chunks without being read, and its entry keeps the parent's line.
 
 The snapshot commits only after every pack it needs is stored and indexed, its session
 object is still there (no collection ran past it), and every reused pack still exists.
