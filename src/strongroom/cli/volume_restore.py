@@ -56,8 +56,8 @@ def restore_(
     """Restore volume snapshot SNAPSHOT (an id, or latest) into the folder --target:
     contents, modes, times, links, holes and, as root, owners.
 
-    Every chunk is authenticated before its file is renamed into place: tampered data
-    exits 4 and leaves no file with its content. Entries that could not be restored are
+    Every chunk is authenticated before it is written: tampered data exits 4 and leaves
+    no file with its content. Entries that could not be restored are
     listed and exit 3; notes about the whole restore (owners not set without root) are
     printed but do not fail it.
     """
