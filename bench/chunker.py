@@ -15,21 +15,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+
+import timing
 
 from strongroom.crypto import chunker
 
 MiB = 1024 * 1024
 PYTHON_MiB = 4
-
-
-def _best(run: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _in_threads(cutter: chunker.Chunker, buffers: list[bytes]) -> None:
@@ -94,12 +86,12 @@ def main() -> None:
             pass
 
     rows = [
-        ("C chunker, cuts, 1 thread", len(data), _best(lambda: native.cuts(data))),
-        ("C chunker, cuts, 2 threads (sum)", 2 * len(data), _best(two_threads)),
-        ("C chunker, chunks() from a file", len(data), _best(streamed)),
-        (f"Python chunker, cuts ({PYTHON_MiB} MiB)", len(small), _best(python_cuts, 1)),
-        ("chunk ids, keyed BLAKE3", len(data), _best(ids)),
-        ("C chunks() + chunk ids", len(data), _best(chunks_and_ids)),
+        ("C chunker, cuts, 1 thread", len(data), timing.best(lambda: native.cuts(data))),
+        ("C chunker, cuts, 2 threads (sum)", 2 * len(data), timing.best(two_threads)),
+        ("C chunker, chunks() from a file", len(data), timing.best(streamed)),
+        (f"Python chunker, cuts ({PYTHON_MiB} MiB)", len(small), timing.best(python_cuts, 1)),
+        ("chunk ids, keyed BLAKE3", len(data), timing.best(ids)),
+        ("C chunks() + chunk ids", len(data), timing.best(chunks_and_ids)),
     ]  # fmt: skip
     sizes = [len(p) for p in pieces]
     mean = sum(sizes) / len(sizes) / 1024

@@ -15,21 +15,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+
+import timing
 
 from strongroom.crypto import ageformat, agekeys
 
 PIECE = 1024 * 1024
-
-
-def _best(run: Callable[[], None], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _pieces(data: bytes) -> Iterator[bytes]:
@@ -74,8 +66,8 @@ def main() -> None:
             subprocess.run(dec, check=True)
 
         rows = [
-            ("encrypt", _best(ours_encrypt), _best(cli_encrypt)),
-            ("decrypt", _best(ours_decrypt), _best(cli_decrypt)),
+            ("encrypt", timing.best(ours_encrypt), timing.best(cli_encrypt)),
+            ("decrypt", timing.best(ours_decrypt), timing.best(cli_decrypt)),
         ]
         assert (root / "back").read_bytes() == data
     size = len(data) / 1e6
