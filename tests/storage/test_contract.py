@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import os
 import pathlib
+import time
 
 import pytest
 
@@ -223,3 +225,34 @@ def test_purge_removes_what_list_does_not_show(
     backend.purge("b/one/")
     left = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
     assert left == [] and list(backend.list("b/")) == []
+
+
+def test_clear_unfinished_removes_only_old_unfinished_puts(
+    backend: base.Backend, request: pytest.FixtureRequest, tmp_path: pathlib.Path
+) -> None:
+    backend.put("v/p/done", b"data")
+    old, now = time.time() - 7200, time.time()
+    if request.node.callspec.params["backend"] == "filesystem":
+        folder = tmp_path / "store" / "v" / "p"
+        (folder / ".tmp-abandoned").write_bytes(b"half a pack")
+        os.utime(folder / ".tmp-abandoned", (old, old))
+        (folder / ".tmp-running").write_bytes(b"a pack being written")
+        assert backend.clear_unfinished("v/p/", now - 3600) == 1
+        assert sorted(p.name for p in folder.iterdir()) == [".tmp-running", "done"]
+        assert backend.clear_unfinished("v/p/", now + 60) == 1
+        assert [p.name for p in folder.iterdir()] == ["done"]
+    else:
+        client = request.getfixturevalue("seaweedfs").client()
+        bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+        key = f"{prefix}/v/p/abandoned"
+        upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+        client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p"
+        )
+        assert backend.clear_unfinished("v/p/", now - 3600) == 0  # begun after the cutoff
+        assert backend.clear_unfinished("v/p/", time.time() + 60) == 1
+        left = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
+        assert left == []
+    assert backend.clear_unfinished("v/p/", time.time() + 60) == 0
+    assert backend.clear_unfinished("v/absent/", time.time() + 60) == 0
+    assert [i.name for i in backend.list("")] == ["v/p/done"]

@@ -27,7 +27,10 @@ def test_put_and_delete_are_refused_without_touching_the_backend(
     assert caught.value.exit_code == root_errors.ExitCode.PERMISSION_DENIED
     with pytest.raises(errors.StoragePermissionDenied, match="delete of existing"):
         wrapped.delete("existing")
+    with pytest.raises(errors.StoragePermissionDenied, match="clearing unfinished puts of b/"):
+        wrapped.clear_unfinished("b/", 0.0)
     assert "put" not in inner.calls and "delete" not in inner.calls
+    assert "clear_unfinished" not in inner.calls
     assert [i.name for i in inner.inner.list()] == ["existing"]
 
 

@@ -66,6 +66,10 @@ class FaultyBackend:
         self._enter("delete")
         self.inner.delete(name)
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        self._enter("clear_unfinished")
+        return self.inner.clear_unfinished(prefix, before)
+
     def probe(self) -> None:
         self._enter("probe")
         self.inner.probe()
@@ -116,7 +120,7 @@ def test_transient_errors_are_retried_with_growing_jittered_delays(setup: Setup)
         assert ceiling / 2 <= delay <= ceiling
 
 
-@pytest.mark.parametrize("verb", ["get", "stat", "delete"])
+@pytest.mark.parametrize("verb", ["get", "stat", "delete", "clear_unfinished"])
 def test_every_verb_is_retried(setup: Setup, verb: str) -> None:
     faulty, wrapped, _ = setup
     wrapped.put("obj", b"data")
@@ -125,6 +129,7 @@ def test_every_verb_is_retried(setup: Setup, verb: str) -> None:
         "get": lambda: wrapped.get("obj").read(),
         "stat": lambda: wrapped.stat("obj"),
         "delete": lambda: wrapped.delete("obj"),
+        "clear_unfinished": lambda: wrapped.clear_unfinished("b/", 0.0),
     }
     calls[verb]()
     assert faulty.calls[verb] == 3

@@ -94,6 +94,14 @@ class Backend(typing.Protocol):
         """
         ...
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        """Remove the unfinished puts under the folder ``prefix`` (ending in ``/``) that began,
+        or last wrote, before ``before`` (POSIX seconds): temporary files of interrupted puts
+        (filesystem), incomplete multipart uploads (S3). Objects are never touched. The caller
+        knows that no put still running there is that old. Returns how many were removed.
+        """
+        ...
+
     def probe(self) -> None:
         """Check, without changing anything, that the location is reachable and usable.
 

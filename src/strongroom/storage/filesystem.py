@@ -197,6 +197,32 @@ class FilesystemBackend:
                     folder.parent.rmdir()  # only when left empty
             _fsync_dir(folder.parent if folder.parent.exists() else self._root)
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        """Unlink the hidden temporary files of puts in the folder ``prefix`` (not below it)
+        last written before ``before``."""
+        names.check_prefix(prefix)
+        if not prefix.endswith(names.SEPARATOR):
+            raise errors.InvalidName(f"a folder prefix must end in '/': {prefix!r}")
+        folder = self._root / prefix.rstrip(names.SEPARATOR)
+        cleared = 0
+        with _translating(f"cannot clear unfinished puts in {prefix!r} in folder {self._root}"):
+            try:
+                with os.scandir(folder) as scan:
+                    stale = [
+                        e.path
+                        for e in scan
+                        if e.name.startswith(_TEMP_PREFIX)
+                        and e.is_file(follow_symlinks=False)
+                        and e.stat(follow_symlinks=False).st_mtime < before
+                    ]
+            except (FileNotFoundError, NotADirectoryError):
+                return 0
+            for path in stale:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    cleared += 1
+        return cleared
+
     def probe(self) -> None:
         """Check that the folder exists or can be created, and that it can be written.
 

@@ -43,5 +43,8 @@ class ReadOnlyBackend:
     def purge(self, prefix: str) -> None:
         raise self._refuse("purge", prefix)
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        raise self._refuse("clearing unfinished puts", prefix)
+
     def probe(self) -> None:
         self.inner.probe()

@@ -132,6 +132,9 @@ class RetryingBackend:
     def purge(self, prefix: str) -> None:
         return self._call(lambda: self.inner.purge(prefix))
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        return self._call(lambda: self.inner.clear_unfinished(prefix, before))
+
     def probe(self) -> None:
         self.inner.probe()
 

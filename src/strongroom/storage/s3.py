@@ -345,6 +345,26 @@ class S3Backend:
                         Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                     )
 
+    def clear_unfinished(self, prefix: str, before: float) -> int:
+        """Abort the multipart uploads under ``prefix`` initiated before ``before``."""
+        names.check_prefix(prefix)
+        bucket = self.settings.bucket
+        cleared = 0
+        with self._translating(f"clear unfinished puts in {prefix!r}"):
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=bucket, Prefix=self._root + prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    started = upload.get("Initiated")
+                    if started is None or started.timestamp() >= before:
+                        continue
+                    self._client.abort_multipart_upload(
+                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    cleared += 1
+        return cleared
+
     def _versioned(self) -> bool:
         if self._versioning is None:
             status = self._client.get_bucket_versioning(Bucket=self.settings.bucket).get("Status")
