@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import pathlib
 import threading
 
 import pytest
@@ -234,3 +235,53 @@ def test_a_small_pack_that_is_all_live_is_left_alone(
         report = collect.collect(backend, vk, lambda: live, NOW)
         assert report.deleted_packs == report.repacked_packs == report.new_packs == 0
     assert _pack_names(backend) == {packs.name(p) for p in stored}
+
+
+def _abandoned_upload(backend: base.Backend, request: pytest.FixtureRequest) -> None:
+    """What a backup killed while filling a pack leaves: an unfinished put under ``v/p/``."""
+    if request.node.callspec.params["backend"] == "filesystem":
+        folder = pathlib.Path(backend.location) / "v" / "p"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".tmp-killed").write_bytes(os.urandom(1000))
+        return
+    client = request.getfixturevalue("seaweedfs").client()
+    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+    key = f"{prefix}/v/p/killed"
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+    client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p")
+
+
+def _unfinished(backend: base.Backend, request: pytest.FixtureRequest) -> int:
+    if request.node.callspec.params["backend"] == "filesystem":
+        folder = pathlib.Path(backend.location) / "v" / "p"
+        return len([p for p in folder.iterdir() if p.name.startswith(".tmp-")])
+    client = request.getfixturevalue("seaweedfs").client()
+    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+    found = client.list_multipart_uploads(Bucket=bucket, Prefix=f"{prefix}/v/p/")
+    return len(found.get("Uploads", []))
+
+
+def test_unfinished_uploads_of_killed_backups_are_cleared_once_no_session_lives(
+    backend: base.Backend, vk: keys.VolumeKeys, request: pytest.FixtureRequest
+) -> None:
+    kept = _store_chunks(backend, vk, _random(3))
+    _abandoned_upload(backend, request)
+    later = FixedClock(datetime.datetime.now(datetime.UTC) + 2 * sessions.DEAD_AFTER)
+    if request.node.callspec.params["backend"] == "filesystem":
+        # an upload two hours old, beside a session alive now (a backup running: its own open
+        # packs are unfinished uploads too): nothing is cleared while it lives
+        old = (later.now() - 3 * sessions.DEAD_AFTER).timestamp()
+        for path in (pathlib.Path(backend.location) / "v" / "p").glob(".tmp-*"):
+            os.utime(path, (old, old))
+        session = sessions.Session(backend, vk, NOW)
+        session.start()
+        assert collect.clear_abandoned(backend, NOW) == 0
+        assert _unfinished(backend, request) == 1
+        session.end()
+        assert collect.clear_abandoned(backend, NOW) == 1
+    else:
+        assert collect.clear_abandoned(backend, NOW) == 0, "too recent to be a killed backup's"
+        assert collect.clear_abandoned(backend, later) == 1
+    assert _unfinished(backend, request) == 0
+    assert collect.clear_abandoned(backend, later) == 0
+    assert _pack_names(backend) == {packs.name(p) for p in kept}

@@ -30,6 +30,7 @@ def document(location: str, reports: dict[int, collect.Report]) -> dict[str, Any
                 "repackedPacks": r.repacked_packs,
                 "newPacks": r.new_packs,
                 "kept": r.kept,
+                "clearedUploads": r.cleared_uploads,
                 "problems": r.problems,
             }
             for epoch, r in sorted(reports.items())
@@ -57,6 +58,12 @@ def summary(reports: dict[int, collect.Report]) -> list[str]:
         lines.append(f"Deleted {packs} ({volume_view.size(freed)}){rewrote}.")
     elif not waiting:
         lines.append("Nothing to delete: every pack is in use.")
+    cleared = sum(r.cleared_uploads for r in every)
+    if cleared:
+        lines.append(
+            f"Cleared {volume_view.counted(cleared, 'unfinished pack upload')} "
+            "that killed backups left."
+        )
     if kept:
         lines.append(
             f"Kept {volume_view.counted(kept, 'marked pack')} that a snapshot committed "

@@ -113,4 +113,7 @@ def collect(
         keys = repository.volume_keys(epoch)
         live = functools.partial(live_chunks, repository, epoch)
         reports[epoch] = collect_mod.collect(repository.backend, keys, live, clock)
+    if reports:  # unfinished uploads belong to no epoch: counted with the newest
+        newest = reports[repository.current_epoch]
+        newest.cleared_uploads = collect_mod.clear_abandoned(repository.backend, clock)
     return reports

@@ -41,6 +41,7 @@ class Report:
     repacked_packs: int = 0
     new_packs: int = 0
     kept: int = 0
+    cleared_uploads: int = 0
     problems: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -274,3 +275,18 @@ def collect(
         mark(backend, keys, live_chunks(), clock, report)
         sweep(backend, keys, live_chunks, clock, report)
     return report
+
+
+def clear_abandoned(backend: storage_base.Backend, clock: clock_mod.Clock) -> int:
+    """Clear the unfinished pack uploads that killed backups left (docs/format.md §10.6).
+
+    A running backup's open packs are unfinished uploads too, so nothing is cleared while any
+    session, of any epoch, showed a sign of life within :data:`sessions.DEAD_AFTER` (the
+    storage's time of its newest object, readable without its epoch's keys), and then only
+    uploads older than that. Returns how many were cleared.
+    """
+    cutoff = clock.now().timestamp() - sessions.DEAD_AFTER.total_seconds()
+    for info in backend.list(sessions.PREFIX):
+        if info.modified is None or info.modified >= cutoff:
+            return 0
+    return backend.clear_unfinished(packs.PREFIX, cutoff)
