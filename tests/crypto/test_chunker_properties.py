@@ -7,10 +7,12 @@ of a few MiB cost nothing to draw.
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import random
 import statistics
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,6 +69,53 @@ def test_streaming_in_any_blocks_gives_the_one_shot_chunks(
 
     ends = [len(c) for c in NATIVE.chunks(read, block=block)]
     assert [sum(ends[: k + 1]) for k in range(len(ends))] == _one_shot(NATIVE, data)
+
+
+_POOL = concurrent.futures.ThreadPoolExecutor(2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seeds,
+    st.one_of(st.integers(0, 3 * MiB), st.integers(2 * MiB, 3 * MiB)),
+    st.integers(1, MiB),
+    st.integers(chunker.MIN // 2, MiB),
+    st.integers(1, 3),
+    st.sampled_from(["mixed", "zeros", "text", "pattern"]),
+)
+def test_blocks_scanned_ahead_give_the_one_shot_chunks(
+    seed: int, size: int, most: int, block: int, depth: int, shape: str
+) -> None:
+    """Blocks scanned apart and joined at the first cut both scans find: the same chunks,
+    for blocks from half the smallest chunk up, any depth, and data with and without
+    cuts of its own (a run of zeros is cut only at the largest chunk size)."""
+    data = _shaped(shape, seed, size)
+    source, rng = io.BytesIO(data), random.Random(seed)
+
+    def read(n: int) -> bytes:
+        return source.read(rng.randint(1, min(n, most)))
+
+    ends = [len(c) for c in NATIVE.chunks_ahead(read, _POOL, block=block, depth=depth)]
+    assert [sum(ends[: k + 1]) for k in range(len(ends))] == _one_shot(NATIVE, data)
+
+
+def _shaped(shape: str, seed: int, size: int) -> bytes:
+    if shape == "mixed":
+        return _data(seed, size)
+    if shape == "zeros":
+        return bytes(size)
+    if shape == "text":
+        return (b"lorem ipsum dolor %d sit amet\n" * (size // 29 + 1))[:size]
+    return (random.Random(seed).randbytes(4096) * (size // 4096 + 1))[:size]
+
+
+@pytest.mark.parametrize("shape", ["mixed", "zeros", "text", "pattern"])
+@pytest.mark.parametrize("block", [chunker.MIN // 2, 100_000, 256 << 10, 700_000, MiB])
+def test_blocks_scanned_ahead_give_the_one_shot_chunks_of_a_few_mib(shape: str, block: int) -> None:
+    for seed, depth in ((7, 1), (8, 2), (9, 3)):
+        data = _shaped(shape, seed, 6 * MiB + 12345)
+        ends = [len(c) for c in NATIVE.chunks_ahead(io.BytesIO(data), _POOL, block, depth)]
+        assert [sum(ends[: k + 1]) for k in range(len(ends))] == _one_shot(NATIVE, data)
 
 
 @FEW

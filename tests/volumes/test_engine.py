@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import random
@@ -334,3 +335,26 @@ def test_a_file_that_changes_while_read_makes_the_snapshot_partially_failed(
     target = tmp_path / "target"
     restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
     assert (target / "growing.log").read_bytes() == b"line\n" * repeat  # the size listed
+
+
+def test_a_large_file_scanned_ahead_has_the_chunks_of_one_scan(
+    repository: repo.Repository, tmp_path: pathlib.Path
+) -> None:
+    """A file of at least backup.AHEAD bytes is scanned in blocks by other threads; its chunks
+    (and so deduplication with any other copy) are those of one scan from its start."""
+    source = tmp_path / "source"
+    source.mkdir()
+    rng = random.Random(11)
+    data = b"".join(
+        rng.randbytes(300_000) if i % 2 else b"log line %d\n" % i * 20_000 for i in range(40)
+    )
+    assert len(data) >= backup.AHEAD
+    (source / "big.img").write_bytes(data)
+    outcome = backup.backup(repository, str(source))
+    (entry,) = [e for e in snapshots.entries(snapshots.find(repository, outcome.snapshot))]
+    keys = repository.volume_keys()
+    one_scan = repository.volume_chunker().chunks(io.BytesIO(data))
+    assert entry.chunks == b"".join(keys.chunk_id(bytes(c)) for c in one_scan)
+    target = tmp_path / "target"
+    restore.restore(repository, snapshots.find(repository, outcome.snapshot), target)
+    assert (target / "big.img").read_bytes() == data

@@ -11,6 +11,8 @@ Every method may be called from several threads at once: a chunker never changes
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import mmap
 from collections.abc import Callable, Iterator
 from typing import NewType, Protocol, runtime_checkable
@@ -111,6 +113,78 @@ class Chunker:
             rest = data[start:]
         if rest:
             yield memoryview(rest)
+
+    def chunks_ahead(
+        self,
+        source: Readable | Callable[[int], bytes],
+        pool: concurrent.futures.Executor,
+        block: int = BLOCK,
+        depth: int = 2,
+    ) -> Iterator[memoryview]:
+        """The chunks :meth:`chunks` gives, the same ones, with each block scanned in a thread
+        of ``pool`` up to ``depth`` blocks ahead of the caller (on two cores, up to twice as
+        fast; it holds at most ``depth + 1`` blocks).
+
+        Each block is scanned on its own, from its first byte. A cut depends only on the
+        bytes since the previous cut (§10.1), so once a scan carried over from the previous
+        block's last cut meets a cut the block's own scan found, every later cut of the
+        block's scan is a cut of the whole; the carried-over scan goes only that far (a chunk
+        or two, usually), or over the whole block if the two never meet.
+        """
+        if block < 1 or depth < 1:
+            raise ValueError("chunker: the block size and the depth must be positive")
+        read: Callable[[int], bytes] = getattr(source, "read", None) or source  # type: ignore[assignment]
+        scans: collections.deque[tuple[bytes, concurrent.futures.Future[list[int]]]]
+        scans = collections.deque()
+        eof = False
+        rest = b""
+        while True:
+            while not eof and len(scans) < depth:
+                data = _fill(read, block)
+                eof = len(data) < block
+                if data:
+                    scans.append((data, pool.submit(self.cuts, data)))
+            if not scans:
+                break
+            data, scan = scans.popleft()
+            joined = rest + data if rest else data
+            view, start = memoryview(joined), 0
+            for end in self._carried(joined, len(rest), scan.result()):
+                yield view[start:end]
+                start = end
+            rest = joined[start:]
+        if rest:
+            yield memoryview(rest)
+
+    def _carried(self, joined: bytes, shift: int, own: list[int]) -> list[int]:
+        """The cuts of ``joined`` (the previous block's rest, ``shift`` bytes, then a block
+        whose own scan found ``own``) as one scan from its start gives them."""
+        if not shift:
+            return own  # the block starts where a chunk does: its own scan is the scan
+        meets = {end + shift for end in own}
+        limit = shift
+        window = MAX
+        while True:
+            limit = min(len(joined), limit + window)
+            carried = self.cuts(memoryview(joined)[:limit])
+            for number, end in enumerate(carried):
+                if end in meets:
+                    return carried[: number + 1] + [c + shift for c in own if c + shift > end]
+            if limit == len(joined):
+                return carried
+            window *= 2
+
+
+def _fill(read: Callable[[int], bytes], size: int) -> bytes:
+    """``size`` bytes from ``read``, fewer only at the end."""
+    pieces, filled = [], 0
+    while filled < size:
+        piece = read(size - filled)
+        if not piece:
+            break
+        pieces.append(piece)
+        filled += len(piece)
+    return b"".join(pieces)
 
 
 def for_epoch(epoch_key: bytes, repository_id: bytes, *, native: bool | None = None) -> Chunker:

@@ -34,6 +34,9 @@ from strongroom.repository.volumes import catalog, collect, packs, sessions, sto
 IN_FLIGHT = 16 << 20
 #: A file smaller than the smallest chunk is one chunk: a worker reads it (the walk goes on).
 SMALL = chunker.MIN
+#: A file with at least this much data is scanned a block or two ahead, in SCANNERS threads.
+AHEAD = 2 * chunker.BLOCK
+SCANNERS = 2
 BATCH = 1 << 20
 BATCH_CHUNKS = 256
 WINDOW = 4096
@@ -104,6 +107,8 @@ class _Run:
         #: Numbers (in ``known``) of the packs holding chunks stored before this run began
         #: that the tree references: each must still exist when the snapshot commits.
         self.referenced: set[int] = set()
+        #: Threads that scan the blocks of a large file ahead of the walk (None: not at all).
+        self.scanners: concurrent.futures.Executor | None = None
         self._lock = threading.Lock()
         self._batch = _Batch()
 
@@ -277,7 +282,13 @@ def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
     if datafile is None:
         return None
     with datafile:
-        for chunk in run.chunker.chunks(datafile):
+        large = found.entry.size - sum(length for _, length in found.entry.holes) >= AHEAD
+        chunks = (
+            run.chunker.chunks_ahead(datafile, run.scanners)
+            if large and run.scanners is not None
+            else run.chunker.chunks(datafile)
+        )
+        for chunk in chunks:
             run.count_read(len(chunk))
             ids.add(run.submit(bytes(chunk), len(chunk)))
     return ids
@@ -363,8 +374,12 @@ def backup(
         pack_writer = store.PackWriter(backend, keys, known)
         snapshot_writer = repository.begin_snapshot()
         cursor = None if previous is None else parent.Cursor(snapshots.known_entries(previous))
-        with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool:
+        with (
+            concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool,
+            concurrent.futures.ThreadPoolExecutor(SCANNERS, "scan") as scanners,
+        ):
             run = _Run(repository, pack_writer, known, session, pool, progress)
+            run.scanners = scanners
             walker = walk.walk(os.fsencode(root), warn=run.warn)
             lines = tree.encode(_entries(run, walker, cursor), keys.epoch)
             snapshot_writer.put("tree", compress.compress_stream(lines))
