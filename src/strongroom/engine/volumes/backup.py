@@ -34,8 +34,10 @@ from strongroom.repository.volumes import catalog, collect, packs, sessions, sto
 IN_FLIGHT = 16 << 20
 #: A file smaller than the smallest chunk is one chunk: a worker reads it (the walk goes on).
 SMALL = chunker.MIN
-#: A file with at least this much data is scanned a block or two ahead, in SCANNERS threads.
+#: A file with at least this much data is scanned two blocks ahead, in SCANNERS threads; the
+#: blocks are half the usual size so that the three held at once cost what one scan holds.
 AHEAD = 2 * chunker.BLOCK
+AHEAD_BLOCK = chunker.BLOCK // 2
 SCANNERS = 2
 BATCH = 1 << 20
 BATCH_CHUNKS = 256
@@ -284,7 +286,7 @@ def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
     with datafile:
         large = found.entry.size - sum(length for _, length in found.entry.holes) >= AHEAD
         chunks = (
-            run.chunker.chunks_ahead(datafile, run.scanners)
+            run.chunker.chunks_ahead(datafile, run.scanners, block=AHEAD_BLOCK)
             if large and run.scanners is not None
             else run.chunker.chunks(datafile)
         )
