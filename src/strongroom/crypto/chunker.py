@@ -147,30 +147,35 @@ class Chunker:
             if not scans:
                 break
             data, scan = scans.popleft()
-            joined = rest + data if rest else data
-            view, start = memoryview(joined), 0
-            for end in self._carried(joined, len(rest), scan.result()):
-                yield view[start:end]
+            shift, view, start = len(rest), memoryview(data), 0
+            # offsets count from the start of the rest: rest and block are never joined whole,
+            # only a chunk across the two (and the carried scan's window) is copied
+            for end in self._carried(rest, data, scan.result()):
+                if start < shift:
+                    yield memoryview(rest[start:] + data[: end - shift])
+                else:
+                    yield view[start - shift : end - shift]
                 start = end
-            rest = joined[start:]
+            rest = rest[start:] + data if start < shift else data[start - shift :]
         if rest:
             yield memoryview(rest)
 
-    def _carried(self, joined: bytes, shift: int, own: list[int]) -> list[int]:
-        """The cuts of ``joined`` (the previous block's rest, ``shift`` bytes, then a block
-        whose own scan found ``own``) as one scan from its start gives them."""
+    def _carried(self, rest: bytes, data: bytes, own: list[int]) -> list[int]:
+        """The cuts of ``rest + data`` (the previous block's rest, then a block whose own scan
+        found ``own``) as one scan from its start gives them."""
+        shift = len(rest)
         if not shift:
             return own  # the block starts where a chunk does: its own scan is the scan
         meets = {end + shift for end in own}
-        limit = shift
+        limit = 0
         window = MAX
         while True:
-            limit = min(len(joined), limit + window)
-            carried = self.cuts(memoryview(joined)[:limit])
+            limit = min(len(data), limit + window)
+            carried = self.cuts(rest + data[:limit])
             for number, end in enumerate(carried):
                 if end in meets:
                     return carried[: number + 1] + [c + shift for c in own if c + shift > end]
-            if limit == len(joined):
+            if limit == len(data):
                 return carried
             window *= 2
 

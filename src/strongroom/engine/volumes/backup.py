@@ -34,10 +34,9 @@ from strongroom.repository.volumes import catalog, collect, packs, sessions, sto
 IN_FLIGHT = 16 << 20
 #: A file smaller than the smallest chunk is one chunk: a worker reads it (the walk goes on).
 SMALL = chunker.MIN
-#: A file with at least this much data is scanned two blocks ahead, in SCANNERS threads; the
-#: blocks are half the usual size so that the three held at once cost what one scan holds.
+#: A file with at least this much data is scanned two blocks ahead, in SCANNERS threads.
 AHEAD = 2 * chunker.BLOCK
-AHEAD_BLOCK = chunker.BLOCK // 2
+AHEAD_BLOCK = chunker.BLOCK
 SCANNERS = 2
 BATCH = 1 << 20
 BATCH_CHUNKS = 256
