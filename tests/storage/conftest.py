@@ -95,3 +95,21 @@ def backend(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> base.Back
         return factory.open_backend("filesystem", str(tmp_path / "store"), "")
     opener: S3Opener = request.getfixturevalue("open_s3")
     return opener("rw")
+
+
+def begin_s3_upload(request: pytest.FixtureRequest, name: str) -> None:
+    """An unfinished multipart upload of object ``name`` (one part sent) under the test's S3
+    prefix: what a put killed half-way leaves, invisible to ``list``."""
+    client = request.getfixturevalue("seaweedfs").client()
+    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+    key = f"{prefix}/{name}"
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+    client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p")
+
+
+def s3_uploads(request: pytest.FixtureRequest, name_prefix: str) -> int:
+    """How many multipart uploads are unfinished under ``name_prefix`` of the test's prefix."""
+    client = request.getfixturevalue("seaweedfs").client()
+    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
+    found = client.list_multipart_uploads(Bucket=bucket, Prefix=f"{prefix}/{name_prefix}")
+    return len(found.get("Uploads", []))

@@ -12,6 +12,7 @@ import pytest
 
 from strongroom import errors as root_errors
 from strongroom.storage import base, errors
+from tests.storage.conftest import begin_s3_upload, s3_uploads
 
 
 def read_all(backend: base.Backend, name: str, offset: int = 0, length: int | None = None) -> bytes:
@@ -217,14 +218,9 @@ def test_purge_removes_what_list_does_not_show(
         backend.purge("b/one/")
         assert not (tmp_path / "store" / "b" / "one").exists()
         return
-    client = request.getfixturevalue("seaweedfs").client()
-    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
-    key = f"{prefix}/b/one/big"
-    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
-    client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p")
+    begin_s3_upload(request, "b/one/big")
     backend.purge("b/one/")
-    left = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
-    assert left == [] and list(backend.list("b/")) == []
+    assert s3_uploads(request, "b/one/big") == 0 and list(backend.list("b/")) == []
 
 
 def test_clear_unfinished_removes_only_old_unfinished_puts(
@@ -242,17 +238,10 @@ def test_clear_unfinished_removes_only_old_unfinished_puts(
         assert backend.clear_unfinished("v/p/", now + 60) == 1
         assert [p.name for p in folder.iterdir()] == ["done"]
     else:
-        client = request.getfixturevalue("seaweedfs").client()
-        bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
-        key = f"{prefix}/v/p/abandoned"
-        upload = client.create_multipart_upload(Bucket=bucket, Key=key)
-        client.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p"
-        )
+        begin_s3_upload(request, "v/p/abandoned")
         assert backend.clear_unfinished("v/p/", now - 3600) == 0  # begun after the cutoff
         assert backend.clear_unfinished("v/p/", time.time() + 60) == 1
-        left = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
-        assert left == []
+        assert s3_uploads(request, "v/p/abandoned") == 0
     assert backend.clear_unfinished("v/p/", time.time() + 60) == 0
     assert backend.clear_unfinished("v/absent/", time.time() + 60) == 0
     assert [i.name for i in backend.list("")] == ["v/p/done"]

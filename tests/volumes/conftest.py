@@ -10,6 +10,7 @@ from strongroom import clock
 from strongroom.crypto import agekeys
 from strongroom.crypto.providers.age_x25519 import AgeX25519Provider
 from strongroom.repository import repo
+from strongroom.repository.volumes import keys
 from strongroom.storage import base, factory
 from tests.storage.conftest import (  # noqa: F401  (fixtures)
     S3Opener,
@@ -37,3 +38,9 @@ def repository(backend: base.Backend) -> repo.Repository:
     return repo.Repository.create(
         backend, [AgeX25519Provider(recovery.recipient())], clock.SystemClock()
     )
+
+
+@pytest.fixture
+def vk(repository: repo.Repository) -> keys.VolumeKeys:
+    """The volume keys of ``repository``'s first epoch."""
+    return keys.for_epoch(repository.ring, 1)

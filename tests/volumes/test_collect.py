@@ -15,9 +15,9 @@ import pytest
 
 from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
-from strongroom.repository import repo
 from strongroom.repository.volumes import catalog, collect, keys, packs, sessions, store
 from strongroom.storage import base
+from tests.storage.conftest import begin_s3_upload, s3_uploads
 
 
 class FixedClock:
@@ -29,11 +29,6 @@ class FixedClock:
 
 
 NOW = clock_mod.SystemClock()
-
-
-@pytest.fixture
-def vk(repository: repo.Repository) -> keys.VolumeKeys:
-    return keys.for_epoch(repository.ring, 1)
 
 
 def _store_chunks(
@@ -244,21 +239,14 @@ def _abandoned_upload(backend: base.Backend, request: pytest.FixtureRequest) -> 
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".tmp-killed").write_bytes(os.urandom(1000))
         return
-    client = request.getfixturevalue("seaweedfs").client()
-    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
-    key = f"{prefix}/v/p/killed"
-    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
-    client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"p")
+    begin_s3_upload(request, "v/p/killed")
 
 
 def _unfinished(backend: base.Backend, request: pytest.FixtureRequest) -> int:
     if request.node.callspec.params["backend"] == "filesystem":
         folder = pathlib.Path(backend.location) / "v" / "p"
         return len([p for p in folder.iterdir() if p.name.startswith(".tmp-")])
-    client = request.getfixturevalue("seaweedfs").client()
-    bucket, prefix = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_prefix")
-    found = client.list_multipart_uploads(Bucket=bucket, Prefix=f"{prefix}/v/p/")
-    return len(found.get("Uploads", []))
+    return s3_uploads(request, "v/p/")
 
 
 def test_unfinished_uploads_of_killed_backups_are_cleared_once_no_session_lives(

@@ -11,10 +11,15 @@ import stat
 import pytest
 
 from strongroom import errors as base_errors
-from strongroom.engine.volumes import backup, restore, snapshots, verify
+from strongroom.engine.volumes import backup, reading, restore, snapshots, verify
 from strongroom.repository import repo
 from strongroom.repository.volumes import catalog, packs, store
 from strongroom.storage import base
+
+#: A file below the smallest chunk (read whole by a worker) and one chunked by the walk.
+BOTH_READ_PATHS = pytest.mark.parametrize(
+    "repeat", [1000, 20_000], ids=["small, read by a worker", "chunked"]
+)
 
 
 def _tree(root: pathlib.Path) -> dict[str, tuple[object, ...]]:
@@ -251,15 +256,13 @@ def test_collection_refuses_while_a_snapshot_cannot_be_read(
     assert {i.name for i in backend.list(packs.PREFIX)} == packs_before
 
 
-@pytest.mark.parametrize("repeat", [1000, 20_000], ids=["small, read by a worker", "chunked"])
+@BOTH_READ_PATHS
 def test_a_file_that_cannot_be_read_is_a_warning_and_left_out(
     repository: repo.Repository,
     tmp_path: pathlib.Path,
     monkeypatch: pytest.MonkeyPatch,
     repeat: int,
 ) -> None:
-    from strongroom.engine.volumes import reading
-
     source = tmp_path / "source"
     source.mkdir()
     (source / "fine").write_bytes(b"fine" * repeat)
@@ -306,15 +309,13 @@ def test_small_files_are_restored_with_a_few_ranged_reads(
     assert len(reads) <= 10, f"{len(reads)} reads for 300 files"
 
 
-@pytest.mark.parametrize("repeat", [1000, 20_000], ids=["small, read by a worker", "chunked"])
+@BOTH_READ_PATHS
 def test_a_file_that_changes_while_read_makes_the_snapshot_partially_failed(
     repository: repo.Repository,
     tmp_path: pathlib.Path,
     monkeypatch: pytest.MonkeyPatch,
     repeat: int,
 ) -> None:
-    from strongroom.engine.volumes import reading
-
     source = tmp_path / "source"
     source.mkdir()
     (source / "growing.log").write_bytes(b"line\n" * repeat)

@@ -39,11 +39,6 @@ def _write(
     return writer
 
 
-@pytest.fixture
-def vk(repository: repo.Repository) -> keys.VolumeKeys:
-    return keys.for_epoch(repository.ring, 1)
-
-
 def test_chunks_round_trip_through_packs_and_indexes(
     backend: base.Backend, vk: keys.VolumeKeys
 ) -> None:

@@ -10,7 +10,6 @@ import time
 import pytest
 
 from strongroom import errors as root_errors
-from strongroom.repository import repo
 from strongroom.repository.volumes import catalog, keys, packs, store, upload
 from strongroom.storage import base, errors, factory
 
@@ -118,11 +117,6 @@ def test_a_failing_put_is_raised_in_the_writer(tmp_path: pathlib.Path, after: in
         for _ in range(100):
             pack.push([bytes(256 << 10)])
         pack.finish([])
-
-
-@pytest.fixture
-def vk(repository: repo.Repository) -> keys.VolumeKeys:
-    return keys.for_epoch(repository.ring, 1)
 
 
 def test_a_pack_writer_that_gives_up_stores_no_open_pack(

@@ -95,17 +95,12 @@ class Chunker:
         """
         if block < 1:
             raise ValueError("chunker: the block size must be positive")
-        # a file, or a read function; no Protocol isinstance, which costs more than a small file
-        read: Callable[[int], bytes] = getattr(source, "read", None) or source  # type: ignore[assignment]
+        read = _reader(source)
         rest, eof = b"", False
         while not eof:
-            pieces, filled = [rest], 0
-            while filled < block and not eof:
-                piece = read(block - filled)
-                pieces.append(piece)
-                filled += len(piece)
-                eof = not piece
-            data = b"".join(pieces)
+            fresh = _fill(read, block)
+            eof = len(fresh) < block
+            data = rest + fresh if rest else fresh
             view, start = memoryview(data), 0
             for end in self.cuts(data):
                 yield view[start:end]
@@ -133,7 +128,7 @@ class Chunker:
         """
         if block < 1 or depth < 1:
             raise ValueError("chunker: the block size and the depth must be positive")
-        read: Callable[[int], bytes] = getattr(source, "read", None) or source  # type: ignore[assignment]
+        read = _reader(source)
         scans: collections.deque[tuple[bytes, concurrent.futures.Future[list[int]]]]
         scans = collections.deque()
         eof = False
@@ -178,6 +173,12 @@ class Chunker:
             if limit == len(data):
                 return carried
             window *= 2
+
+
+def _reader(source: Readable | Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """A file's ``read``, or the read function itself (no Protocol ``isinstance``: that costs
+    more than a small file)."""
+    return getattr(source, "read", None) or source  # type: ignore[return-value]
 
 
 def _fill(read: Callable[[int], bytes], size: int) -> bytes:

@@ -334,36 +334,33 @@ class S3Backend:
         names.check_prefix(prefix)
         for info in list(self.list(prefix)):
             self.delete(info.name)
-        bucket = self.settings.bucket
         with self._translating(f"purge {prefix!r}"):
-            pages = self._client.get_paginator("list_multipart_uploads").paginate(
-                Bucket=bucket, Prefix=self._root + prefix
-            )
-            for page in pages:
-                for upload in page.get("Uploads", []):
-                    self._client.abort_multipart_upload(
-                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
+            self._abort_uploads(prefix, None)
 
     def clear_unfinished(self, prefix: str, before: float) -> int:
         """Abort the multipart uploads under ``prefix`` initiated before ``before``."""
         names.check_prefix(prefix)
-        bucket = self.settings.bucket
-        cleared = 0
         with self._translating(f"clear unfinished puts in {prefix!r}"):
-            pages = self._client.get_paginator("list_multipart_uploads").paginate(
-                Bucket=bucket, Prefix=self._root + prefix
-            )
-            for page in pages:
-                for upload in page.get("Uploads", []):
-                    started = upload.get("Initiated")
-                    if started is None or started.timestamp() >= before:
-                        continue
-                    self._client.abort_multipart_upload(
-                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
-                    cleared += 1
-        return cleared
+            return self._abort_uploads(prefix, before)
+
+    def _abort_uploads(self, prefix: str, before: float | None) -> int:
+        """Abort the multipart uploads under ``prefix`` (initiated before ``before``, if
+        given); how many."""
+        bucket = self.settings.bucket
+        aborted = 0
+        pages = self._client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=bucket, Prefix=self._root + prefix
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                started = upload.get("Initiated")
+                if before is not None and (started is None or started.timestamp() >= before):
+                    continue
+                self._client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                aborted += 1
+        return aborted
 
     def _versioned(self) -> bool:
         if self._versioning is None:

@@ -92,6 +92,7 @@ class _Run:
         known: catalog.Catalog,
         session: sessions.Session,
         pool: concurrent.futures.Executor,
+        scanners: concurrent.futures.Executor,
         progress: abc.Callable[[Stats], None] | None,
     ) -> None:
         self.keys = repository.volume_keys()
@@ -100,6 +101,8 @@ class _Run:
         self.known = known
         self.session = session
         self.pool = pool
+        #: Threads that scan the blocks of a large file ahead of the walk.
+        self.scanners = scanners
         self.budget = _Budget(IN_FLIGHT)
         self.stats = Stats()
         self.warnings: list[str] = []
@@ -108,8 +111,6 @@ class _Run:
         #: Numbers (in ``known``) of the packs holding chunks stored before this run began
         #: that the tree references: each must still exist when the snapshot commits.
         self.referenced: set[int] = set()
-        #: Threads that scan the blocks of a large file ahead of the walk (None: not at all).
-        self.scanners: concurrent.futures.Executor | None = None
         self._lock = threading.Lock()
         self._batch = _Batch()
 
@@ -283,10 +284,10 @@ def _read(run: _Run, walker: walk.Walk, found: walk.Found) -> _Ids | None:
     if datafile is None:
         return None
     with datafile:
-        large = found.entry.size - sum(length for _, length in found.entry.holes) >= AHEAD
+        large = sum(length for _, length in datafile.regions) >= AHEAD
         chunks = (
             run.chunker.chunks_ahead(datafile, run.scanners, block=AHEAD_BLOCK)
-            if large and run.scanners is not None
+            if large
             else run.chunker.chunks(datafile)
         )
         for chunk in chunks:
@@ -379,8 +380,7 @@ def backup(
             concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool,
             concurrent.futures.ThreadPoolExecutor(SCANNERS, "scan") as scanners,
         ):
-            run = _Run(repository, pack_writer, known, session, pool, progress)
-            run.scanners = scanners
+            run = _Run(repository, pack_writer, known, session, pool, scanners, progress)
             walker = walk.walk(os.fsencode(root), warn=run.warn)
             lines = tree.encode(_entries(run, walker, cursor), keys.epoch)
             snapshot_writer.put("tree", compress.compress_stream(lines))

@@ -3,10 +3,10 @@
 The tree streams from storage; the chunks of upcoming entries (at most :data:`WINDOW`
 entries and :data:`AHEAD` bytes, within a file as across files) are fetched, decrypted,
 decompressed and checked against their ids by worker threads while the calling thread
-writes files in order. A file is written under a temporary name and renamed only once all
-its data authenticated, so a tampered chunk never leaves a file with unauthenticated
-content. A tree that fails late (a truncated tree is only known at its end) fails the whole
-restore.
+writes files in order. No chunk is written before it authenticates, and a file whose data
+fails is removed (:mod:`.place`), so a tampered chunk never leaves a file with
+unauthenticated content. A tree that fails late (a truncated tree is only known at its end)
+fails the whole restore.
 """
 
 from __future__ import annotations

@@ -88,11 +88,6 @@ class Entry(typing.NamedTuple):
         return data_regions(self.size, self.holes)
 
 
-def evolve(entry: Entry, **changes: typing.Any) -> Entry:
-    """``entry`` with some fields changed."""
-    return entry._replace(**changes)
-
-
 def data_regions(
     size: int, holes: collections.abc.Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:
