@@ -83,6 +83,7 @@ from volume_data import (
     DATASETS,
     check_restored,
     creation_cost,
+    touch_memory,
     tree_digest,
     tree_size,
     warm,
@@ -302,6 +303,7 @@ def measure(name: str, scale: float, work: pathlib.Path, overhead_repeat: int) -
     for step in (FIRST, UNCHANGED):
         for tool in tools:
             warm(source)
+            touch_memory(work, size)
             found.runs[tool.name, step] = tool.backup(source)
             say(f"{name}: {tool.name} {step}: {found.runs[tool.name, step].seconds:.2f}s")
     for tool in tools:
@@ -311,6 +313,7 @@ def measure(name: str, scale: float, work: pathlib.Path, overhead_repeat: int) -
     for tool in tools:
         before = tool.stored_bytes()
         warm(source)
+        touch_memory(work, size)
         found.runs[tool.name, CHANGED] = tool.backup(source)
         found.added[tool.name] = tool.stored_bytes() - before
         say(f"{name}: {tool.name} {CHANGED}: {found.runs[tool.name, CHANGED].seconds:.2f}s")
@@ -319,6 +322,7 @@ def measure(name: str, scale: float, work: pathlib.Path, overhead_repeat: int) -
         target = work / f"restored-{tool.name}"
         warm(tool.repo)
         found.create_us[tool.name] = creation_cost(work, 500)
+        touch_memory(work, size)
         run, restored = tool.restore(source, target)
         check_restored(tool.name, expected, restored)
         found.runs[tool.name, RESTORE] = run
