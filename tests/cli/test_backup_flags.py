@@ -111,7 +111,7 @@ def test_cluster_scoped_resources_named_with_a_namespace_filter(env: Env) -> Non
     )  # fmt: skip
     assert made.code == ExitCode.OK, made.err
     listed = env.resource_list("sc")
-    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast", "local-path"]
     assert listed["v1/Namespace"] == ["shop"] and "shop/db" in listed["v1/Secret"]
     spec = env("backup", "get", "sc", "-o", "json").json()["spec"]
     assert spec["includedClusterScopedResources"] == ["storageclasses"]
@@ -129,7 +129,7 @@ def test_namespace_scoped_excludes_and_a_full_cluster_backup(env: Env) -> None:
     assert "storage.k8s.io/v1/StorageClass" not in listed and "shop" in listed["v1/Namespace"]
     everything = env("backup", "create", "all", "--include-namespace-scoped-resources", "*")
     assert everything.code == ExitCode.OK, everything.err
-    assert env.resource_list("all")["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert env.resource_list("all")["storage.k8s.io/v1/StorageClass"] == ["fast", "local-path"]
     nothing = env("backup", "create", "none", "--exclude-cluster-scoped-resources", "*")
     assert nothing.code == ExitCode.OK, nothing.err
     listed = env.resource_list("none")

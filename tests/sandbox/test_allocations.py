@@ -160,7 +160,8 @@ def test_status_is_reset_on_create_and_kept_on_update(sandbox: server.Sandbox) -
     path = "/api/v1/namespaces/default/pods"
     pod = {
         "metadata": {"name": "p"},
-        "spec": {"containers": [{"name": "c", "image": "i"}]},
+        # bound to a node the sandbox does not have: no kubelet changes its status meanwhile
+        "spec": {"containers": [{"name": "c", "image": "i"}], "nodeName": "elsewhere"},
         "status": {"phase": "Running", "podIP": "10.42.0.9"},
     }
     code, created = api.post(path, pod)

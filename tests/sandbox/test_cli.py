@@ -93,3 +93,55 @@ def test_serve_refuses_a_non_loopback_host() -> None:
     assert (
         proc.stderr.strip() == "error: the sandbox serves on loopback addresses only, not '0.0.0.0'"
     )
+
+
+MANIFEST = """
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: db, image: "postgres:16"}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+"""
+
+
+def test_serve_runs_pods_on_its_nodes_and_kubectl_waits_for_them(tmp_path: pathlib.Path) -> None:
+    state = tmp_path / "state"
+    proc, kubeconfig = start(
+        tmp_path, "--state-dir", str(state), "--nodes", "3", "--node-prefix", "edge"
+    )
+    try:
+        out = kubectl(tmp_path, kubeconfig, "get", "nodes", "-o", "name")
+        assert out.stdout.split() == ["node/edge-1", "node/edge-2", "node/edge-3"], out.stderr
+        (tmp_path / "app.yaml").write_text(MANIFEST)
+        out = kubectl(tmp_path, kubeconfig, "apply", "-f", str(tmp_path / "app.yaml"))
+        assert out.returncode == 0, out.stderr
+        out = kubectl(tmp_path, kubeconfig, "wait", "--for=condition=Ready", "pod/db",
+                      "--timeout=20s")  # fmt: skip
+        assert out.returncode == 0 and "pod/db condition met" in out.stdout, out.stderr
+        out = kubectl(tmp_path, kubeconfig, "get", "pvc", "data", "-o",
+                      "jsonpath={.status.phase} {.spec.volumeName}")  # fmt: skip
+        phase, volume = out.stdout.split()
+        assert phase == "Bound"
+        node = kubectl(tmp_path, kubeconfig, "get", "pod", "db", "-o",
+                       "jsonpath={.spec.nodeName} {.metadata.uid}").stdout.split()  # fmt: skip
+        mount = (state / "nodes" / node[0] / "kubelet" / "pods" / node[1] / "volumes"
+                 / "kubernetes.io~csi" / volume / "mount")  # fmt: skip
+        assert mount.is_dir() and mount.resolve() == (state / "storage" / volume).resolve()
+    finally:
+        stop_process(proc)
+        proc.communicate()
+
+
+def test_serve_refuses_a_bad_node_layout(tmp_path: pathlib.Path) -> None:
+    for args in (["--nodes", "0"], ["--node-prefix", "Not_A_Label"]):
+        done = subprocess.run([*SERVE, *args], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "--node" in done.stderr

@@ -175,13 +175,15 @@ def test_get_prints_the_server_side_columns(kubectl: kubectl_runner.Kubectl) -> 
     assert header(kubectl.ok("get", "deployments", "-n", "cols").out) == [
         "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"
     ]  # fmt: skip
+    kubectl.ok("rollout", "status", "deployment/api", "-n", "cols", "--timeout=20s")
     wide = kubectl.ok("get", "deployments", "-n", "cols", "-o", "wide").out
     assert header(wide)[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
-    assert re.search(r"^api\s+0/3\s+0\s+0\s+\d+s\s+api\s+ghcr.io/example/api:2.1\s+app=api$",
+    assert re.search(r"^api\s+3/3\s+3\s+3\s+\d+s\s+api\s+ghcr.io/example/api:2.1\s+app=api$",
                      wide.splitlines()[1])  # fmt: skip
+    kubectl.ok("wait", "--for=condition=Ready", "pod/api-0", "-n", "cols", "--timeout=20s")
     pods = kubectl.ok("get", "pods", "-A").out
     assert header(pods) == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-    assert re.search(r"^cols\s+api-0\s+0/1\s+Pending\s+0\s+\d+s$", pods, re.M)
+    assert re.search(r"^cols\s+api-0\s+1/1\s+Running\s+0\s+\d+s$", pods, re.M)
     configmaps = kubectl.ok("get", "cm", "cfg", "-n", "cols", "--show-labels").out
     assert header(configmaps) == ["NAME", "DATA", "AGE", "LABELS"]
     services = kubectl.ok("get", "svc", "-n", "default").out

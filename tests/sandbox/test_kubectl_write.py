@@ -256,7 +256,11 @@ def test_scale_through_the_scale_subresource(kubectl: kubectl_runner.Kubectl) ->
     assert put.json()["spec"]["replicas"] == 2
     assert kubectl.get("deployment", "api", "-n", "scaling")["spec"]["replicas"] == 2
     stale = json.dumps(body)
-    body = put.json()
+    # the controllers move the Deployment's status (and resourceVersion) meanwhile, as on a
+    # real cluster: read the Scale afresh once the rollout is done
+    kubectl.ok("rollout", "status", "deployment/api", "-n", "scaling", "--timeout=20s")
+    body = kubectl.ok("get", "--raw", "/apis/apps/v1/namespaces/scaling/deployments/api/scale")
+    body = body.json()
     body["spec"]["replicas"] = -1
     negative = kubectl.run("replace", "--raw",
                            "/apis/apps/v1/namespaces/scaling/deployments/api/scale", "-f", "-",

@@ -41,10 +41,3 @@ def test_priority_class_must_exist_and_sets_priority(sandbox: server.Sandbox) ->
     code, created = api.post(PODS, pod("c"))
     assert code == 201 and created["spec"]["priorityClassName"] == "high"
     assert created["spec"]["priority"] == 1000
-
-
-def test_the_cluster_has_a_ready_node(sandbox: server.Sandbox) -> None:
-    code, nodes = Api(sandbox.url).get("/api/v1/nodes")
-    assert code == 200 and [n["metadata"]["name"] for n in nodes["items"]] == ["sandbox"]
-    ready = {c["type"]: c["status"] for c in nodes["items"][0]["status"]["conditions"]}
-    assert ready == {"Ready": "True"}

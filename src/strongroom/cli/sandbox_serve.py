@@ -9,7 +9,7 @@ import types
 
 import click
 
-from strongroom.sandbox import server
+from strongroom.sandbox import nodes, server
 
 
 @click.command()
@@ -41,20 +41,42 @@ from strongroom.sandbox import server
     envvar="STRONGROOM_SANDBOX_TOKEN",
     help="Require this bearer token on every request (and serve HTTPS).",
 )
+@click.option(
+    "--nodes",
+    "node_count",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="How many nodes the cluster has.",
+)
+@click.option(
+    "--node-prefix",
+    default="sandbox",
+    show_default=True,
+    help="Nodes are called PREFIX-1 .. PREFIX-N.",
+)
 def serve(
     port: int,
     host: str,
     kubeconfig_out: pathlib.Path | None,
     state_dir: pathlib.Path | None,
     token: str | None,
+    node_count: int,
+    node_prefix: str,
 ) -> None:
     """Serve an emulated Kubernetes API server on a loopback port until SIGTERM or Ctrl-C.
 
-    Objects are stored and served; nothing runs (no kubelet, and of the controllers only
-    namespace defaults and garbage collection). With --token it serves HTTPS with a
+    Objects are stored and served. Pods are scheduled onto the nodes and marked Running once
+    their volumes are there; claims get volumes from the default StorageClass (local-path),
+    whose data lives in folders under --state-dir (else a temporary folder), seen through each
+    node's kubelet folder, STATE/nodes/NODE/kubelet. With --token it serves HTTPS with a
     self-signed certificate, which the written kubeconfig trusts.
     """
-    sandbox = server.Sandbox(host=host, port=port, token=token, state_dir=state_dir)
+    try:
+        layout = nodes.Layout(node_count, node_prefix)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--node-prefix") from None
+    sandbox = server.Sandbox(host=host, port=port, token=token, state_dir=state_dir, layout=layout)
 
     def stop(signum: int, frame: types.FrameType | None) -> None:
         del signum, frame

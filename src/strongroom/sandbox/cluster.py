@@ -18,10 +18,12 @@ from strongroom.sandbox import (
     controllers,
     crds,
     kinds,
+    nodes,
     objects,
     podadmission,
     routing,
     status,
+    storage,
     store,
 )
 
@@ -73,8 +75,9 @@ class Cluster:
         self.wake = threading.Event()
         self.store.add_listener(self._on_event)
 
-    def seed(self) -> None:
-        """Create what every fresh cluster has: its four namespaces and the API service."""
+    def seed(self, layout: nodes.Layout | None = None) -> None:
+        """Create what every fresh cluster has: its four namespaces, the API service, the
+        system priority classes, the default StorageClass and the nodes."""
         for name in DEFAULT_NAMESPACES:
             ns: Obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
             self.create_internal(("", "v1", "namespaces"), ns)
@@ -94,7 +97,14 @@ class Cluster:
         self.create_internal(("", "v1", "services"), svc)
         for priority_class in podadmission.system_priority_classes():
             self.create_internal(("scheduling.k8s.io", "v1", "priorityclasses"), priority_class)
-        self.create_internal(("", "v1", "nodes"), _node())
+        self.create_internal(("storage.k8s.io", "v1", "storageclasses"), storage.default_class())
+        self.add_nodes(layout or nodes.Layout())
+
+    def add_nodes(self, layout: nodes.Layout) -> None:
+        """Register the layout's nodes that are not there yet (after a load, too)."""
+        for index, name in enumerate(layout.names()):
+            if self.store.get(nodes.NODES, "", name) is None:
+                self.create_internal(("", "v1", "nodes"), nodes.node(name, index))
 
     def create_internal(self, gvr: tuple[str, str, str], obj: Obj) -> Obj:
         """Create an object as the server itself does (no request, no validation, status kept)."""
@@ -147,52 +157,3 @@ class Cluster:
                 f"unable to create new content in namespace {namespace} because it is being "
                 "terminated",
             )
-
-
-def _node() -> Obj:
-    """The cluster's one Node: Ready, with a kubelet that never runs anything."""
-    stamp = objects.now()
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": "sandbox",
-            "labels": {
-                "kubernetes.io/hostname": "sandbox",
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "node-role.kubernetes.io/control-plane": "true",
-            },
-        },
-        "spec": {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"]},
-        "status": {
-            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"},
-            "allocatable": {"cpu": "2", "memory": "8Gi", "pods": "110"},
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "reason": "KubeletReady",
-                    "message": "kubelet is posting ready status",
-                    "lastHeartbeatTime": stamp,
-                    "lastTransitionTime": stamp,
-                },
-            ],
-            "addresses": [
-                {"type": "InternalIP", "address": "127.0.0.1"},
-                {"type": "Hostname", "address": "sandbox"},
-            ],
-            "nodeInfo": {
-                "kubeletVersion": "v1.33.5+k3s1",
-                "operatingSystem": "linux",
-                "architecture": "amd64",
-                "containerRuntimeVersion": "none://0",
-                "kernelVersion": "",
-                "osImage": "strongroom sandbox",
-                "kubeProxyVersion": "",
-                "machineID": "",
-                "systemUUID": "",
-                "bootID": "",
-            },
-        },
-    }

@@ -54,8 +54,10 @@ def prepare_create(rtype: catalog.ResourceType, obj: Obj) -> None:
     elif key == ("", "secrets"):
         obj.setdefault("type", "Opaque")
         configdata.fold_string_data(obj)
-    elif key in _WORKLOADS and key != ("apps", "daemonsets"):
-        obj.setdefault("spec", {}).setdefault("replicas", 1)
+    elif key in _WORKLOADS:
+        if key != ("apps", "daemonsets"):
+            obj.setdefault("spec", {}).setdefault("replicas", 1)
+        workloads.default_strategy(key, obj)
     elif key == ("batch", "jobs"):
         workloads.prepare_job(obj)
 
@@ -87,6 +89,8 @@ def carry_over(rtype: catalog.ResourceType, old: Obj, new: Obj) -> None:
             new.pop("status", None)
     if rtype.group_resource == ("", "secrets"):
         configdata.fold_string_data(new)
+    if rtype.group_resource in _WORKLOADS:
+        workloads.default_strategy(rtype.group_resource, new)
     if rtype.group_resource == ("", "namespaces"):
         new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
         objects.meta(new).setdefault("labels", {})["kubernetes.io/metadata.name"] = old["metadata"][

@@ -19,13 +19,22 @@ import pathlib
 import socket
 import socketserver
 import ssl
+import tempfile
 import threading
 import types
 from collections.abc import Callable
 from typing import Any
 
 from strongroom import errors
-from strongroom.sandbox import cluster, handler, kubeconfig, lifecycle, persistence
+from strongroom.sandbox import (
+    cluster,
+    handler,
+    kubeconfig,
+    lifecycle,
+    manager,
+    nodes,
+    persistence,
+)
 from strongroom.sandbox import tls as tls_module
 
 _log = logging.getLogger(__name__)
@@ -103,9 +112,13 @@ class Sandbox:
         state_dir: pathlib.Path | None = None,
         *,
         tls: bool | None = None,
+        layout: nodes.Layout | None = None,
     ) -> None:
         """``tls``: serve HTTPS with a self-signed certificate; by default only when a token
-        is set (kubectl sends tokens over TLS only)."""
+        is set (kubectl sends tokens over TLS only). ``layout``: the nodes (default two).
+
+        Volume data and the nodes' kubelet folders live under the state folder, or without
+        one in a private temporary folder removed by :meth:`stop`."""
         _require_loopback(host)
         self._host = host
         self._requested_port = port
@@ -114,6 +127,9 @@ class Sandbox:
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._worker: lifecycle.Worker | None = None
+        self._manager: manager.Manager | None = None
+        self._layout = layout or nodes.Layout()
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._persister: persistence.Persister | None = None
         self._port: int | None = None
         use_tls = token is not None if tls is None else tls
@@ -144,6 +160,23 @@ class Sandbox:
         """The cluster state (for tests and the demo that seed objects directly)."""
         return self._cluster
 
+    @property
+    def files(self) -> pathlib.Path:
+        """The folder of volume data (``storage/``) and node folders (``nodes/``)."""
+        if self._state_dir is not None:
+            return self._state_dir
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="strongroom-sandbox-")
+        return pathlib.Path(self._scratch.name)
+
+    def kubelet_root(self, node_name: str) -> pathlib.Path:
+        """Node ``node_name``'s kubelet folder (``/var/lib/kubelet`` on a real node)."""
+        return self.files / "nodes" / node_name / "kubelet"
+
+    @property
+    def node_names(self) -> list[str]:
+        return self._layout.names()
+
     def _open(self) -> None:
         if self._server is not None:
             raise SandboxError("the sandbox is already started")
@@ -152,8 +185,11 @@ class Sandbox:
             self._persister = persistence.Persister(self._cluster, self._state_dir)
             loaded = self._persister.load()
         if not loaded:
-            self._cluster.seed()
+            self._cluster.seed(self._layout)
+        else:
+            self._cluster.add_nodes(self._layout)
         lifecycle.sweep(self._cluster)
+        self._manager = manager.Manager(self._cluster, self.files)
         try:
             self._server = _HTTPServer(
                 (self._host, self._requested_port), self._cluster, self._token
@@ -170,6 +206,7 @@ class Sandbox:
             self._persister.start()
         self._worker = lifecycle.Worker(self._cluster)
         self._worker.start()
+        self._manager.start()
 
     def start(self) -> Sandbox:
         """Serve from a background thread; returns once the port accepts connections."""
@@ -218,8 +255,13 @@ class Sandbox:
         server.server_close()
         if self._worker is not None:
             self._worker.stop()
+        if self._manager is not None:
+            self._manager.stop()
         if self._persister is not None:
             self._persister.stop()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def write_kubeconfig(self, path: pathlib.Path, context: str = "sandbox") -> pathlib.Path:
         """Write a kubeconfig for this sandbox (server, token if any, current context)."""

@@ -178,3 +178,40 @@ def pod_spec_causes(spec: Any, path: str) -> list[Cause]:
                     status.field(f"{where}.image", "Required value", "FieldValueRequired")
                 )
     return causes
+
+
+_STRATEGY_DEFAULTS: dict[tuple[str, str], Obj] = {
+    ("apps", "deployments"): {
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+        },
+        "revisionHistoryLimit": 10,
+        "progressDeadlineSeconds": 600,
+    },
+    ("apps", "statefulsets"): {
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+        "podManagementPolicy": "OrderedReady",
+        "revisionHistoryLimit": 10,
+        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+    },
+    ("apps", "daemonsets"): {
+        "updateStrategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0},
+        },
+        "revisionHistoryLimit": 10,
+    },
+}
+
+
+def default_strategy(key: tuple[str, str], obj: Obj) -> None:
+    """The strategy fields an API server fills in on a workload that leaves them out."""
+    defaults = _STRATEGY_DEFAULTS.get(key)
+    spec = obj.get("spec")
+    if defaults is None or not isinstance(spec, dict):
+        return
+    for field, value in defaults.items():
+        if field not in spec:
+            spec[field] = copy.deepcopy(value)
+

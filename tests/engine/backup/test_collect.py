@@ -45,7 +45,7 @@ def test_full_cluster_backup(shop: client.Client) -> None:
     assert {"shop/web", "shop/db", "shop/both", "shop-dev/web", "blog/post"} <= got.names(
         "configmaps"
     )
-    assert got.names("storageclasses.storage.k8s.io") == {"fast"}
+    assert got.names("storageclasses.storage.k8s.io") == {"fast", "local-path"}
     assert got.names("namespaces") == ALL_NAMESPACES | {"shop", "shop-dev", "blog"}
     assert got.names("services") == {"default/kubernetes"}
     secrets = [i for i in got.items if i.secret]
@@ -190,7 +190,7 @@ def test_exclude_label_on_items_and_namespaces(shop: client.Client) -> None:
     assert "shop/skip" not in got.names("configmaps") and "shop/keep" in got.names("configmaps")
     assert "private" not in got.namespaces() and "private" not in got.names("namespaces")
     # Labelling a namespace out does not turn a full-cluster backup into a partial one.
-    assert got.names("storageclasses.storage.k8s.io") == {"fast"}
+    assert got.names("storageclasses.storage.k8s.io") == {"fast", "local-path"}
     skipped = [m for m in got.messages() if "labelled" in m]
     assert (
         "configmaps shop/skip: labelled strongroom.io/exclude-from-backup=true; skipped" in skipped

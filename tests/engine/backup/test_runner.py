@@ -85,7 +85,7 @@ def test_backup_reads_back_in_velero_layout(
     listed = document(repository, "nightly", "resources")
     assert listed["v1/ConfigMap"] == sorted(listed["v1/ConfigMap"])
     assert "shop/web" in listed["v1/ConfigMap"] and listed["v1/Secret"] == ["shop/creds"]
-    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast", "local-path"]
     assert sum(len(v) for v in listed.values()) == outcome.items
     empty = {"strongroom": [], "cluster": [], "namespaces": {}}
     assert document(repository, "nightly", "results") == {"warnings": empty, "errors": empty}
@@ -133,7 +133,7 @@ def test_the_manifest_keeps_scoped_filters_labels_and_annotations(
     again = spec.BackupSpec.from_dict("scoped", stored)
     assert again.labels == {"team": "payments"} and again.scoped_filters
     listed = document(repository, "scoped", "resources")
-    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast"]
+    assert listed["storage.k8s.io/v1/StorageClass"] == ["fast", "local-path"]
     assert "shop/web" in listed["v1/ConfigMap"] and "v1/Secret" not in listed
 
 

@@ -18,7 +18,8 @@ CLUSTER_SCOPED = (SC, PV, PC)
 @pytest.fixture
 def cluster(kube: client.Client) -> client.Client:
     """Namespaces shop and blog; in shop a pod mounting a claim bound to pv-data, with
-    PriorityClass high; unrelated: pv-unused, PriorityClass low, StorageClass fast."""
+    PriorityClass high; unrelated: pv-unused, PriorityClass low, StorageClass fast (and the
+    cluster's default class, local-path)."""
     for ns in ("shop", "blog"):
         kube.create("namespaces", namespace(ns))
     kube.create("configmaps", configmap("web", "shop"))
@@ -40,7 +41,7 @@ def cluster_items(got: Collected) -> dict[str, set[str]]:
     return {gr: names for gr, names in found.items() if names}
 
 
-EVERYTHING = {SC: {"fast"}, PV: {"pv-data", "pv-unused"}, PC: {"high", "low"}}
+EVERYTHING = {SC: {"fast", "local-path"}, PV: {"pv-data", "pv-unused"}, PC: {"high", "low"}}
 RELATED = {PV: {"pv-data"}, PC: {"high"}}
 
 
@@ -50,7 +51,7 @@ RELATED = {PV: {"pv-data"}, PC: {"high"}}
         # Cluster-scoped resources named in the include list, with a namespace filter.
         (
             {"included_namespaces": ("shop",), "included_cluster_scoped_resources": ("sc",)},
-            {SC: {"fast"}, **RELATED},
+            {SC: {"fast", "local-path"}, **RELATED},
         ),
         (
             {"included_namespaces": ("shop",), "included_cluster_scoped_resources": ("*",)},

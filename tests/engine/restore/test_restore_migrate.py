@@ -4,6 +4,7 @@ server-set fields are allocated afresh, the restore is recorded beside the backu
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from strongroom.archive import compress
@@ -113,19 +114,22 @@ def test_restore_into_another_cluster_under_a_mapping(
     cluster_binding = target.get("clusterrolebindings", "shop-builder")
     assert cluster_binding["subjects"][0]["namespace"] == "shop-copy"
 
+    # The restore points the volume at the claim's new namespace, without the old uid; the
+    # target cluster's binder then binds the two, as a real cluster's does.
+    claim = wait_bound(target, "data", "shop-copy")
+    assert claim["spec"]["volumeName"] == "pv-shop"
     pv = target.get("persistentvolumes", "pv-shop")
     assert pv["spec"]["claimRef"]["namespace"] == "shop-copy"
-    assert "uid" not in pv["spec"]["claimRef"]
-    claim = target.get("persistentvolumeclaims", "data", "shop-copy")
-    assert claim["spec"]["volumeName"] == "pv-shop"
-    assert "pv.kubernetes.io/bind-completed" not in (claim["metadata"].get("annotations") or {})
+    assert pv["spec"]["claimRef"]["uid"] == claim["metadata"]["uid"]
+    assert pv["status"]["phase"] == "Bound"
 
     web = target.get("services", "web", "shop-copy")
     assert web["spec"]["clusterIP"] not in ("", source_ip)
     assert web["spec"]["ports"][0]["nodePort"] != source_port
 
     pod = target.get("pods", "web", "shop-copy")
-    assert "nodeName" not in pod["spec"]
+    # the source's node is dropped; the target's scheduler picks one of its own
+    assert pod["spec"].get("nodeName") in (None, "sandbox-1", "sandbox-2")
     assert pod["metadata"]["labels"] == {
         sanitize.BACKUP_LABEL: "b1",
         sanitize.RESTORE_LABEL: "r1",
@@ -167,3 +171,12 @@ def test_restore_into_another_cluster_under_a_mapping(
     log = compress.decompress_document(b"".join(stored.open("log"))).decode()
     assert f'msg="restoring {len(events)} items of backup b1"' in log
     assert "restore done" in log
+
+
+def wait_bound(kube: client.Client, name: str, namespace: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    claim = kube.get("persistentvolumeclaims", name, namespace)
+    while claim["status"].get("phase") != "Bound" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        claim = kube.get("persistentvolumeclaims", name, namespace)
+    return dict(claim)

@@ -124,4 +124,6 @@ def test_filters_and_selectors(
     if "persistentvolumeclaims shop/data" in expected:
         claim = target.get("persistentvolumeclaims", "data", "shop")
         bound = "persistentvolumes -/pv-web" in expected
-        assert claim["spec"].get("volumeName") == ("pv-web" if bound else None)
+        # without its volume the claim is left to the target cluster's provisioner
+        volume = claim["spec"].get("volumeName")
+        assert volume == "pv-web" if bound else volume is None or volume.startswith("pvc-")
