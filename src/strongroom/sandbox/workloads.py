@@ -214,4 +214,3 @@ def default_strategy(key: tuple[str, str], obj: Obj) -> None:
     for field, value in defaults.items():
         if field not in spec:
             spec[field] = copy.deepcopy(value)
-
