@@ -346,3 +346,24 @@ def test_a_folder_round_trips_through_seaweedfs(
     assert cli("volume", "verify", snapshot, "--read-data").code == ExitCode.OK
     assert cli("volume", "delete", snapshot, "--confirm").code == ExitCode.OK
     assert cli("volume", "gc").out.startswith("Deleted ")
+
+
+def test_a_writer_credential_backs_up_a_folder_readers_restore(
+    volumes: Volumes, tmp_path: pathlib.Path
+) -> None:
+    source = _populate(tmp_path / "source")
+    credential = tmp_path / "writer.json"
+    assert volumes.cli("key", "add", "--writer-output", str(credential)).code == ExitCode.OK
+    snapshot = volumes.backup(source, "--writer-credential", str(credential))
+    listed = volumes.cli("volume", "list", "-o", "json")
+    assert listed.code == ExitCode.OK and snapshot in listed.out
+    target = tmp_path / "restored"
+    done = volumes.cli("volume", "restore", snapshot, "--target", str(target))
+    assert done.code == ExitCode.OK, done.err
+    for path in source.rglob("*"):
+        if path.is_file():
+            assert (target / path.relative_to(source)).read_bytes() == path.read_bytes()
+    missing = volumes.cli("volume", "backup", str(source), "--writer-credential",
+                          str(tmp_path / "absent.json"))  # fmt: skip
+    assert missing.code != ExitCode.OK and "absent.json" in missing.err
+    assert "Traceback" not in missing.err

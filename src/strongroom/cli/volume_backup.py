@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import stat
 from typing import Any
 
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import context, flags, heads, output, session, volume_progress, volume_view
+from strongroom.cli import (
+    config,
+    context,
+    flags,
+    heads,
+    output,
+    session,
+    volume_progress,
+    volume_view,
+)
 from strongroom.engine.volumes import backup as snapshotting
+from strongroom.repository import repo as repo_mod
 
 
 class PartiallyFailed(errors.StrongroomError):
@@ -72,24 +83,47 @@ def document(outcome: snapshotting.Outcome, path: str, location: str) -> dict[st
     metavar="KEY=VALUE",
     help="Tag the snapshot (repeatable, or k=v,k2=v2).",
 )
+@click.option(
+    "--writer-credential",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    envvar="STRONGROOM_WRITER_CREDENTIAL",
+    default=None,
+    help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output'):"
+    " every file is read, only chunks not yet stored are written.",
+)
 @context.output_option
-def backup_(path: str, storage_location: str | None, tags: tuple[str, ...]) -> None:
+def backup_(
+    path: str,
+    storage_location: str | None,
+    tags: tuple[str, ...],
+    writer_credential: pathlib.Path | None,
+) -> None:
     """Snapshot the folder PATH into a location, encrypted and deduplicated with every
     snapshot of the same key epoch there.
 
     Files unchanged since the last snapshot of the same path on this host are not read
-    again. Prints the snapshot's id ('-o json': the whole outcome, its id as "snapshot").
-    Files that could not be read completely make the snapshot PartiallyFailed (exit 3).
+    again (except by a writer, which cannot read that snapshot). Prints the snapshot's id
+    ('-o json': the whole outcome, its id as "snapshot"). Files that could not be read
+    completely make the snapshot PartiallyFailed (exit 3).
     """
     wanted = flags.key_values(tags, "--tag")
     check_folder(path)
-    loc, repo = session.open_repository(storage_location)
-    heads.require_clean(repo)
+    repo: repo_mod.Repository | None = None
+    target: snapshotting.Target
+    if writer_credential is not None:
+        location = config.load(context.settings().config_path).location(storage_location).name
+        target = session.open_writer(location, writer_credential)
+    else:
+        loc, repo = session.open_repository(storage_location)
+        location = loc.name
+        heads.require_clean(repo)
+        target = repo
     with volume_progress.Meter(f"Backing up {path}") as meter:
         outcome = snapshotting.backup(
-            repo, path, tags=wanted, clock=clock.SystemClock(), progress=meter.backup
+            target, path, tags=wanted, clock=clock.SystemClock(), progress=meter.backup
         )
-    heads.check(repo)
+    if repo is not None:
+        heads.check(repo)
     if context.settings().output is context.OutputFormat.TABLE:
         stats = outcome.stats
         click.echo(
@@ -99,7 +133,7 @@ def backup_(path: str, storage_location: str | None, tags: tuple[str, ...]) -> N
         )
     else:
         output.emit_documents(
-            [document(outcome, path, loc.name)], as_list=False, columns=(), rows=()
+            [document(outcome, path, location)], as_list=False, columns=(), rows=()
         )
     if outcome.phase != "Completed":
         volume_view.warn_some(outcome.warnings)

@@ -71,9 +71,9 @@ class Keyring:
             return self.epochs[number - 1]
         raise errors.IntegrityViolation(f"key epoch {number} is not in the keyring")
 
-    def subkey(self, number: int, purpose: str) -> bytes:
+    def subkey(self, number: int, purpose: str, size: int = 32) -> bytes:
         key: bytes = kdf.subkey(
-            self.epoch(number).key, documents.id_bytes(self.repository), purpose
+            self.epoch(number).key, documents.id_bytes(self.repository), purpose, size
         )
         return key
 

@@ -320,6 +320,14 @@ class Repository:
             recipients=tuple(self._key_recipients()),
             signing_key=key,
             name_tag_key=self._ring.subkey(epoch, "name-tag"),
+            volume=writers.VolumeSecrets(
+                recipient=self._ring.recipient_identity(epoch).recipient(),
+                chunker_table=self._ring.subkey(epoch, "chunker-table", chunker_mod.TABLE_SIZE),
+                chunker_prf=self._ring.subkey(epoch, "chunker-prf", chunker_mod.PRF_KEY_SIZE),
+                chunk_id_key=self._ring.subkey(epoch, "chunk-id"),
+                index_key=self._ring.subkey(epoch, "volume-index"),
+                mac_key=self._ring.subkey(epoch, "volume-mac"),
+            ),
         )
 
     def writers(self) -> list[dict[str, Any]]:

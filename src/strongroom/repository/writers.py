@@ -7,12 +7,17 @@ file holding only what writing needs:
 - the public recipients a backup key is encrypted to (the current epoch's repository
   recipient and the offline recovery recipients);
 - its Ed25519 signing key, with which it signs its manifests instead of MAC'ing them;
-- the name-tag key, so its backups can claim their names (``n/<tag>``).
+- the name-tag key, so its backups can claim their names (``n/<tag>``);
+- (v2) the epoch's volume-data secrets that storing chunks needs (format §6.2): the chunker's,
+  the chunk-id key, the index key and the session MAC key, and the repository recipient that
+  pack keys are wrapped to. None of them opens a pack, a tree or a backup key.
 
 Holding that file, a writer creates backups but can open none of them, not even its own once
 written: every backup key is encrypted to recipients whose secrets it does not have. A stolen
 credential lets its thief write backups that look authentic (until the writer is removed) and
-test guesses of backup names against the name claims; it decrypts nothing.
+test guesses of backup names against the name claims, and (v2) read the indexes (which chunk
+ids are stored, in which packs, of what sizes) and test whether a chunk it knows is stored;
+it decrypts nothing.
 """
 
 from __future__ import annotations
@@ -27,17 +32,65 @@ from typing import Any
 from strongroom import clock
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys, signing
+from strongroom.crypto import chunker as chunker_mod
 from strongroom.repository import backups, claims, documents, errors, objects, seals
 from strongroom.repository import header as header_mod
+from strongroom.repository.volumes import keys as volkeys
 
 RECORD_FORMAT = "strongroom.io/writer/v2"
 RECORD_FORMAT_V1 = "strongroom.io/writer/v1"
-CREDENTIAL_FORMAT = "strongroom.io/writer-credential/v1"
+CREDENTIAL_FORMAT = "strongroom.io/writer-credential/v2"
+CREDENTIAL_FORMAT_V1 = "strongroom.io/writer-credential/v1"
 PREFIX = "w/"
 
 
 class CredentialError(errors.RepositoryError, base_errors.UsageError):
     pass
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class VolumeSecrets:
+    """What a writer needs to store volume data in its epoch (format §6.2, §10)."""
+
+    recipient: agekeys.Recipient
+    chunker_table: bytes
+    chunker_prf: bytes
+    chunk_id_key: bytes
+    index_key: bytes
+    mac_key: bytes
+
+    def __repr__(self) -> str:
+        return "VolumeSecrets(...)"
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "recipient": self.recipient.encode(),
+            "chunkerTable": documents.b64(self.chunker_table),
+            "chunkerPrf": documents.b64(self.chunker_prf),
+            "chunkId": documents.b64(self.chunk_id_key),
+            "index": documents.b64(self.index_key),
+            "mac": documents.b64(self.mac_key),
+        }
+
+    @classmethod
+    def from_json(cls, doc: object, where: str) -> VolumeSecrets:
+        if not isinstance(doc, dict):
+            raise CredentialError(f"{where}: malformed writer credential")
+        sizes = {"chunkerTable": 2048, "chunkerPrf": 16, "chunkId": 32, "index": 32, "mac": 32}
+        found = {}
+        for field, size in sizes.items():
+            value = documents.unb64(doc.get(field), where)
+            if len(value) != size:
+                raise CredentialError(f"{where}: malformed writer credential")
+            found[field] = value
+        return cls(
+            recipient=agekeys.Recipient.parse(documents.require(doc, "recipient", str, where)),
+            chunker_table=found["chunkerTable"],
+            chunker_prf=found["chunkerPrf"],
+            chunk_id_key=found["chunkId"],
+            index_key=found["index"],
+            mac_key=found["mac"],
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,27 +101,32 @@ class Credential:
     recipients: tuple[agekeys.Recipient, ...]
     signing_key: signing.SigningKey = dataclasses.field(repr=False)
     name_tag_key: bytes = dataclasses.field(repr=False)
+    #: None for a v1 credential, which predates volume data.
+    volume: VolumeSecrets | None = dataclasses.field(default=None, repr=False)
 
     def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "format": CREDENTIAL_FORMAT,
-                "repository": self.repository,
-                "writer": self.writer,
-                "epoch": self.epoch,
-                "recipients": [r.encode() for r in self.recipients],
-                "signingKey": documents.b64(self.signing_key.seed),
-                "nameTagKey": documents.b64(self.name_tag_key),
-            },
-            indent=1,
-        ).encode()
+        doc: dict[str, Any] = {
+            "format": CREDENTIAL_FORMAT if self.volume is not None else CREDENTIAL_FORMAT_V1,
+            "repository": self.repository,
+            "writer": self.writer,
+            "epoch": self.epoch,
+            "recipients": [r.encode() for r in self.recipients],
+            "signingKey": documents.b64(self.signing_key.seed),
+            "nameTagKey": documents.b64(self.name_tag_key),
+        }
+        if self.volume is not None:
+            doc["volume"] = self.volume.to_json()
+        return json.dumps(doc, indent=1).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> Credential:
         try:
             doc = documents.parse_json(data, where)
-            if doc.get("format") != CREDENTIAL_FORMAT:
+            if doc.get("format") not in (CREDENTIAL_FORMAT, CREDENTIAL_FORMAT_V1):
                 raise CredentialError(f"{where}: not a Strongroom writer credential")
+            volume = None
+            if doc["format"] == CREDENTIAL_FORMAT:
+                volume = VolumeSecrets.from_json(doc.get("volume"), where)
             return cls(
                 repository=documents.require(doc, "repository", str, where),
                 writer=documents.require(doc, "writer", str, where),
@@ -79,6 +137,7 @@ class Credential:
                 ),
                 signing_key=signing.SigningKey(documents.unb64(doc.get("signingKey"), where)),
                 name_tag_key=documents.unb64(doc.get("nameTagKey"), where),
+                volume=volume,
             )
         except errors.IntegrityViolation as exc:
             raise CredentialError(f"{where}: malformed writer credential") from exc
@@ -180,6 +239,55 @@ class WriterRepository:
             )
         _refuse_closed_epoch(backend, credential)
         return cls(backend, credential, now)
+
+    @property
+    def backend(self) -> Any:
+        return self._backend
+
+    def _volume(self) -> VolumeSecrets:
+        if self.credential.volume is None:
+            raise CredentialError(
+                f"writer credential {self.credential.writer} predates volume data "
+                "(strongroom.io/writer-credential/v1): ask an administrator for a new one "
+                "('key add --writer-output')"
+            )
+        return self.credential.volume
+
+    def volume_keys(self) -> volkeys.VolumeKeys:
+        """The volume-data keys of the credential's epoch, without the repository identity:
+        packs can be stored, not opened (format §6.2)."""
+        secrets = self._volume()
+        return volkeys.VolumeKeys(
+            repository=self.credential.repository,
+            epoch=self.credential.epoch,
+            recipient=secrets.recipient,
+            identity=None,
+            chunk_id_key=secrets.chunk_id_key,
+            index_key=secrets.index_key,
+            mac_key=secrets.mac_key,
+        )
+
+    def volume_chunker(self) -> chunker_mod.Chunker:
+        secrets = self._volume()
+        return chunker_mod.Chunker(secrets.chunker_table, secrets.chunker_prf)
+
+    def begin_snapshot(self) -> backups.Writer:
+        """A writer for a new standalone volume snapshot, signed by this writer (§10.5)."""
+        self._volume()
+        snapshot_id = documents.new_id()
+        cred = self.credential
+        return backups.new_writer(
+            self._backend,
+            kind="VolumeSnapshot",
+            name=snapshot_id,
+            ref=objects.Ref(cred.repository, snapshot_id, "", cred.epoch),
+            claim="",
+            claim_ids={},
+            mac_key=None,
+            identity=agekeys.Identity.generate(),
+            key_recipients=list(cred.recipients),
+            signer=(cred.writer, cred.signing_key),
+        )
 
     def begin_backup(self, name: str) -> backups.Writer:
         backup_id = documents.new_id()

@@ -22,14 +22,17 @@ import os
 import socket
 import threading
 from collections import abc
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom import clock as clock_mod
 from strongroom.archive import compress
 from strongroom.crypto import chunker
 from strongroom.engine.volumes import errors, parent, reading, snapshots, tree, walk
+from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, packs, sessions, store
+from strongroom.repository.volumes import keys as volkeys
+from strongroom.storage import base as storage_base
 
 IN_FLIGHT = 16 << 20
 #: A file smaller than the smallest chunk is one chunk: a worker reads it (the walk goes on).
@@ -84,10 +87,24 @@ class _Budget:
             self._cond.notify_all()
 
 
+class Target(Protocol):
+    """Where a snapshot goes: a repository opened with its keyring, or by a writer credential
+    (which stores what it cannot read back, and so has no parent to compare with)."""
+
+    @property
+    def backend(self) -> storage_base.Backend: ...
+
+    def volume_keys(self) -> volkeys.VolumeKeys: ...
+
+    def volume_chunker(self) -> chunker.Chunker: ...
+
+    def begin_snapshot(self) -> stored.Writer: ...
+
+
 class _Run:
     def __init__(
         self,
-        repository: repo_mod.Repository,
+        repository: Target,
         writer: store.PackWriter,
         known: catalog.Catalog,
         session: sessions.Session,
@@ -351,7 +368,7 @@ def _complete(
 
 
 def backup(
-    repository: repo_mod.Repository,
+    repository: Target,
     path: str,
     *,
     tags: dict[str, str] | None = None,
@@ -366,7 +383,9 @@ def backup(
     keys = repository.volume_keys()
     backend = repository.backend
     host = socket.gethostname()
-    previous = snapshots.parent_of(repository, root, host, keys.epoch)
+    previous = None
+    if isinstance(repository, repo_mod.Repository):
+        previous = snapshots.parent_of(repository, root, host, keys.epoch)
     session = sessions.Session(backend, keys, clock)
     session.start()
     snapshot_writer = pack_writer = None

@@ -23,7 +23,6 @@ class VolumeKeys:
     chunk_id_key: bytes
     index_key: bytes
     mac_key: bytes
-    epoch_key: bytes | None
 
     def __repr__(self) -> str:
         return f"VolumeKeys(repository={self.repository!r}, epoch={self.epoch})"
@@ -44,5 +43,4 @@ def for_epoch(ring: keyring_mod.Keyring, epoch: int) -> VolumeKeys:
         chunk_id_key=ring.subkey(epoch, "chunk-id"),
         index_key=ring.subkey(epoch, "volume-index"),
         mac_key=ring.subkey(epoch, "volume-mac"),
-        epoch_key=ring.epoch(epoch).key,
     )
