@@ -16,6 +16,7 @@ from typing import Any
 
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys
+from strongroom.crypto import errors as crypto_errors
 from strongroom.repository import claims, documents, errors, manifests, objects
 from strongroom.storage import base as storage_base
 
@@ -64,6 +65,11 @@ class Writer:
     committed: bool = False
 
     @property
+    def snapshot_id(self) -> str:
+        """The id of what this writes (a standalone snapshot's id, for volume snapshots)."""
+        return self.ref.backup
+
+    @property
     def prefix(self) -> str:
         if self.kind == "Restore":
             return restore_prefix(self.ref.backup, self.ref.restore)
@@ -81,6 +87,37 @@ class Writer:
         self.pending.remove(record.name)
         self.records.append(record)
         return record
+
+    def add_records(self, records: abc.Sequence[objects.Record]) -> None:
+        """List objects another party stored under this backup (a volume snapshot's, format
+        §10.5): each must be named under it and of a type not listed yet. The caller checks
+        them (:meth:`open`) before committing; :meth:`abort` deletes them too."""
+        for record in records:
+            if not record.name.startswith(self.prefix + "s/") or any(
+                r.type == record.type for r in self.records
+            ):
+                raise errors.IntegrityViolation(f"{record.name}: not an object of this backup")
+        self.records.extend(records)
+
+    def drop_records(self, records: abc.Sequence[objects.Record]) -> None:
+        """Unlist records :meth:`add_records` listed (the objects stay)."""
+        for record in records:
+            if record in self.records:
+                self.records.remove(record)
+
+    def open(self, type_: str) -> abc.Iterator[bytes]:
+        """The plaintext of a listed object, verified (digest, binding) and decrypted with the
+        backup's identity."""
+        record = next((r for r in self.records if r.type == type_), None)
+        if record is None:
+            raise errors.IntegrityViolation(f"no object of type {type_!r} in this backup")
+        ref = dataclasses.replace(self.ref, type=type_)
+        try:
+            yield from objects.read(self.backend, record, ref, [self.identity])
+        except crypto_errors.CryptoError as exc:  # stored by someone else: not for this backup
+            raise errors.IntegrityViolation(
+                f"{record.name}: does not open as an object of this backup ({exc})"
+            ) from exc
 
     def commit(self, spec: dict[str, Any], status: dict[str, Any]) -> manifests.Manifest:
         """Store the manifest: from now on the backup (or restore) exists."""
@@ -129,7 +166,11 @@ class Writer:
         """Remove everything written so far, the name claim last; safe to call twice."""
         if self.committed:
             return
-        for name in [*self.pending, *(r.name for r in reversed(self.records))]:
+        names = [*self.pending, *(r.name for r in reversed(self.records))]
+        if self.kind == "Backup":  # volume snapshots stored for it, listed or not (§10.5)
+            with contextlib.suppress(base_errors.StrongroomError):
+                names += [i.name for i in self.backend.list(self.prefix + "s/")]
+        for name in dict.fromkeys(names):
             with contextlib.suppress(base_errors.StrongroomError):
                 self.backend.delete(name)
         with contextlib.suppress(base_errors.StrongroomError):

@@ -28,7 +28,6 @@ from strongroom import clock as clock_mod
 from strongroom.archive import compress
 from strongroom.crypto import chunker
 from strongroom.engine.volumes import errors, parent, reading, snapshots, tree, walk
-from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
 from strongroom.repository.volumes import catalog, collect, packs, sessions, store
 from strongroom.repository.volumes import keys as volkeys
@@ -87,9 +86,23 @@ class _Budget:
             self._cond.notify_all()
 
 
+class SnapshotWriter(Protocol):
+    """Stores a snapshot's tree and log, then commits it (a manifest, or a part of a backup)."""
+
+    @property
+    def snapshot_id(self) -> str: ...
+
+    def put(self, kind: str, plaintext: abc.Iterable[bytes]) -> Any: ...
+
+    def commit(self, spec: dict[str, Any], status: dict[str, Any]) -> Any: ...
+
+    def abort(self) -> None: ...
+
+
 class Target(Protocol):
     """Where a snapshot goes: a repository opened with its keyring, or by a writer credential
-    (which stores what it cannot read back, and so has no parent to compare with)."""
+    (which stores what it cannot read back, and so has no parent to compare with), or a
+    backup the snapshot belongs to (:mod:`.inbackup`)."""
 
     @property
     def backend(self) -> storage_base.Backend: ...
@@ -98,7 +111,7 @@ class Target(Protocol):
 
     def volume_chunker(self) -> chunker.Chunker: ...
 
-    def begin_snapshot(self) -> stored.Writer: ...
+    def begin_snapshot(self) -> SnapshotWriter: ...
 
 
 class _Run:
@@ -434,7 +447,7 @@ def backup(
             "chunksNew": run.stats.chunks_new,
             "warnings": run.warning_count,
         }
-        manifest = snapshot_writer.commit(spec, status)
+        snapshot_writer.commit(spec, status)
     except BaseException:
         if pack_writer is not None:
             pack_writer.abort()
@@ -444,7 +457,7 @@ def backup(
         raise
     session.end()
     return Outcome(
-        manifest.backup,
+        snapshot_writer.snapshot_id,
         phase,
         run.stats,
         run.warnings,

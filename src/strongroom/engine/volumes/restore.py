@@ -54,7 +54,7 @@ def _check_target(target: pathlib.Path, overwrite: bool) -> None:
 
 def restore(
     repository: repo_mod.Repository,
-    snapshot: stored.Backup,
+    snapshot: stored.Backup | snapshots.Held,
     target: pathlib.Path,
     *,
     includes: abc.Sequence[bytes] = (),
@@ -62,16 +62,17 @@ def restore(
     workers: int | None = None,
     progress: abc.Callable[[Outcome], None] | None = None,
 ) -> Outcome:
-    """Write ``snapshot`` (or the parts under ``includes``) into ``target``."""
+    """Write ``snapshot`` (standalone, or one of a backup's; or the parts under
+    ``includes``) into ``target``."""
     _check_target(target, overwrite)
-    epoch = snapshots.data_epoch(snapshot)
-    keys = repository.volume_keys(epoch)
-    outcome = Outcome(snapshot.id)
+    held = snapshots.of(snapshot)
+    keys = repository.volume_keys(held.data_epoch)
+    outcome = Outcome(held.id)
 
     def warn(path: bytes, message: str) -> None:
         outcome.warnings.append(f"{os.fsdecode(path) or '.'}: {message}")
 
-    entries: abc.Iterable[tree.Entry] = snapshots.entries(snapshot)
+    entries: abc.Iterable[tree.Entry] = snapshots.held_entries(held)
     if includes:
         entries = include.Include(includes).filter(entries)
     threads = workers or max(4, 2 * (os.cpu_count() or 2))

@@ -1,7 +1,9 @@
-"""Finding standalone snapshots and reading their trees (format §10.5)."""
+"""Finding snapshots and reading their trees (format §10.5): standalone ones, and those that
+belong to a backup (listed in its ``status.volumeSnapshots``, tree at ``s/<id>/tree``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import abc
 from typing import Any
 
@@ -65,3 +67,55 @@ def known_entries(item: stored.Backup) -> abc.Iterator[tree.Known]:
     """:func:`entries`, each with its line as stored."""
     plain = compress.decompress_stream(item.open("tree"))
     return tree.decode_known(plain, epoch=data_epoch(item))
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """A snapshot and the committed record holding its tree: itself, or its backup."""
+
+    item: stored.Backup
+    id: str
+    tree_type: str
+    data_epoch: int
+    #: The backup's entry for it (``status.volumeSnapshots``); {} for a standalone one.
+    entry: dict[str, Any]
+
+
+def standalone(item: stored.Backup) -> Held:
+    return Held(item, item.id, "tree", data_epoch(item), {})
+
+
+def of(snapshot: stored.Backup | Held) -> Held:
+    return snapshot if isinstance(snapshot, Held) else standalone(snapshot)
+
+
+def in_backup(item: stored.Backup) -> list[Held]:
+    """The volume snapshots backup ``item`` lists (its manifest is authenticated)."""
+    found = []
+    listed = item.manifest.status.get("volumeSnapshots") or []
+    if not isinstance(listed, list):
+        raise base_errors.IntegrityError(f"backup {item.name}: malformed volume snapshot list")
+    for entry in listed:
+        snapshot = entry.get("id") if isinstance(entry, dict) else None
+        epoch = entry.get("dataEpoch") if isinstance(entry, dict) else None
+        if not isinstance(snapshot, str) or not isinstance(epoch, int) or isinstance(epoch, bool):
+            raise base_errors.IntegrityError(f"backup {item.name}: malformed volume snapshot")
+        found.append(Held(item, snapshot, f"s/{snapshot}/tree", epoch, dict(entry)))
+    return found
+
+
+def every(repository: repo_mod.Repository) -> list[Held]:
+    """Every committed snapshot, standalone or in a backup; oldest record first."""
+    found = []
+    for item in repository.committed():
+        if item.manifest.kind == "VolumeSnapshot":
+            found.append(standalone(item))
+        else:
+            found.extend(in_backup(item))
+    return found
+
+
+def held_entries(held: Held) -> abc.Iterator[tree.Entry]:
+    """The tree of ``held``, decrypted, decompressed and parsed as it streams."""
+    plain = compress.decompress_stream(held.item.open(held.tree_type))
+    return tree.decode(plain, epoch=held.data_epoch)

@@ -30,21 +30,29 @@ class Unreadable(base_errors.IntegrityError):
 
 
 def verify(
-    repository: repo_mod.Repository, snapshot: stored.Backup, *, read_data: bool = False
+    repository: repo_mod.Repository,
+    snapshot: stored.Backup | snapshots.Held,
+    *,
+    read_data: bool = False,
+    objects_checked: bool = False,
 ) -> list[str]:
-    """Problems with ``snapshot``, each naming the object concerned; empty when it is whole."""
-    snapshot.verify()  # every object present, of its digest; raises naming the object
+    """Problems with ``snapshot``, each naming the object concerned; empty when it is whole.
+
+    ``objects_checked``: the record holding it was verified already (``backup verify`` checks
+    a backup's objects once for all of its snapshots)."""
+    held = snapshots.of(snapshot)
+    if not objects_checked:
+        held.item.verify()  # every object present, of its digest; raises naming the object
     problems: list[str] = []
-    epoch = snapshots.data_epoch(snapshot)
-    keys = repository.volume_keys(epoch)
+    keys = repository.volume_keys(held.data_epoch)
     with sessions.reading(repository.backend, keys, clock_mod.SystemClock()):
-        problems += _check(repository, snapshot, keys, read_data)
+        problems += _check(repository, held, keys, read_data)
     return problems
 
 
 def _check(
     repository: repo_mod.Repository,
-    snapshot: stored.Backup,
+    snapshot: snapshots.Held,
     keys: volkeys.VolumeKeys,
     read_data: bool,
 ) -> list[str]:
@@ -54,7 +62,7 @@ def _check(
     problems = list(known.problems)
     stored_sizes = {i.name[len(packs.PREFIX) :]: i.size for i in backend.list(packs.PREFIX)}
     wanted: list[bytes] = []
-    for entry in snapshots.entries(snapshot):
+    for entry in snapshots.held_entries(snapshot):
         for chunk_id in entry.chunk_ids():
             where = known.get(chunk_id)
             if where is None:
@@ -82,17 +90,21 @@ def _read_all(reader: store.ChunkReader, chunk_ids: abc.Iterable[bytes]) -> list
 
 
 def live_chunks(repository: repo_mod.Repository, epoch: int) -> set[bytes]:
-    """Every chunk id a committed snapshot of ``epoch`` names."""
+    """Every chunk id a committed snapshot of ``epoch`` names (standalone or in a backup)."""
     live: set[bytes] = set()
-    for item in repository.snapshots():
-        if snapshots.data_epoch(item) != epoch:
+    try:
+        held = snapshots.every(repository)
+    except base_errors.IntegrityError as exc:
+        raise Unreadable(f"{exc}; collection refused, since its chunks would look unused") from exc
+    for snapshot in held:
+        if snapshot.data_epoch != epoch:
             continue
         try:
-            for entry in snapshots.entries(item):
+            for entry in snapshots.held_entries(snapshot):
                 live.update(entry.chunk_ids())
         except base_errors.IntegrityError as exc:
             raise Unreadable(
-                f"snapshot {item.id} cannot be read ({exc}); collection refused, since its "
+                f"snapshot {snapshot.id} cannot be read ({exc}); collection refused, since its "
                 "chunks would look unused"
             ) from exc
     if repository.listing_problems:
