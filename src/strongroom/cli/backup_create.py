@@ -9,8 +9,9 @@ import click
 
 from strongroom import clock, errors
 from strongroom.cli import backup_view, config, context, flags, heads, progress, session
-from strongroom.engine.backup import runner
+from strongroom.engine.backup import durations, runner
 from strongroom.engine.backup import spec as backup_spec
+from strongroom.engine.podvolumes import objects as podobjects
 from strongroom.repository import repo as repo_mod
 
 
@@ -42,6 +43,25 @@ class _Items:
     default=None,
     help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output').",
 )
+@click.option(
+    "--default-volumes-to-fs-backup",
+    is_flag=True,
+    default=False,
+    help="Back up every pod volume (claims and emptyDirs) through the node agents, except "
+    "those a pod names in backup.velero.io/backup-volumes-excludes.",
+)
+@click.option(
+    "--fs-backup-timeout",
+    default="4h",
+    show_default=True,
+    help="How long to wait for the node agents (Go duration).",
+)
+@click.option(
+    "--node-agent-namespace",
+    default=podobjects.DEFAULT_NAMESPACE,
+    show_default=True,
+    help="Where the node agents take PodVolumeBackups from.",
+)
 @flags.selection
 @flags.scoped_resources
 @flags.backup_metadata
@@ -55,10 +75,15 @@ def create(name: str, **opts: Any) -> None:
     config.check_name("backup", name)
     settings = context.settings()
     location = config.load(settings.config_path).location(opts["storage_location"]).name
+    volumes = runner.Volumes(
+        namespace=opts["node_agent_namespace"],
+        timeout=durations.parse(opts["fs_backup_timeout"], "--fs-backup-timeout").total_seconds(),
+    )
     spec = backup_spec.BackupSpec.with_ttl_text(
         name,
         opts["ttl"],
         storage_location=location,
+        default_volumes_to_fs_backup=opts["default_volumes_to_fs_backup"],
         **flags.selection_fields(opts),
         **flags.backup_fields(opts),
     )
@@ -72,7 +97,9 @@ def create(name: str, **opts: Any) -> None:
         target = repo
     reporter = progress.Reporter(f"Backing up {name}", enabled=opts["wait"])
     with session.kube() as kube, reporter as bar:
-        outcome = runner.run(kube, target, spec, clock=clock.SystemClock(), progress=_Items(bar))
+        outcome = runner.run(
+            kube, target, spec, clock=clock.SystemClock(), progress=_Items(bar), volumes=volumes
+        )
     if repo is not None:
         heads.check(repo)
     if settings.output is not context.OutputFormat.TABLE and repo is not None:

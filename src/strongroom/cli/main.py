@@ -173,8 +173,8 @@ _group(
 )
 _group(
     "volume",
-    "Volume data: snapshots of folders, deduplicated and encrypted (standalone folders for "
-    "now; Kubernetes volumes come with the node agent).",
+    "Volume data: snapshots of folders, deduplicated and encrypted (pod volumes go into "
+    "backups through the node agent).",
     {
         "backup": "volume_backup:backup_",
         "list": "volume_list:list_",
@@ -189,7 +189,9 @@ _group(
     "An emulated Kubernetes API server for trying Strongroom out and for tests.",
     {"serve": "sandbox_serve:serve"},
 )
-cli.lazy.update({"version": "version:version", "demo": "demo:demo"})
+cli.lazy.update(
+    {"version": "version:version", "demo": "demo:demo", "node-agent": "node_agent:node_agent"}
+)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

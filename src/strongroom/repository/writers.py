@@ -253,10 +253,15 @@ class WriterRepository:
             )
         return self.credential.volume
 
-    def volume_keys(self) -> volkeys.VolumeKeys:
+    def volume_keys(self, epoch: int | None = None) -> volkeys.VolumeKeys:
         """The volume-data keys of the credential's epoch, without the repository identity:
-        packs can be stored, not opened (format §6.2)."""
+        packs can be stored, not opened (format §6.2). A writer has no other epoch's."""
         secrets = self._volume()
+        if epoch is not None and epoch != self.credential.epoch:
+            raise CredentialError(
+                f"writer credential {self.credential.writer} holds the volume keys of key "
+                f"epoch {self.credential.epoch}, not {epoch}"
+            )
         return volkeys.VolumeKeys(
             repository=self.credential.repository,
             epoch=self.credential.epoch,

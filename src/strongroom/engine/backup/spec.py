@@ -68,6 +68,8 @@ class BackupSpec:
     excluded_namespace_scoped_resources: tuple[str, ...] = ()
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Velero's ``defaultVolumesToFsBackup``: every pod volume unless annotated out.
+    default_volumes_to_fs_backup: bool = False
 
     def __post_init__(self) -> None:
         self._normalise()
@@ -192,11 +194,15 @@ class BackupSpec:
         location = doc.get("storageLocation", DEFAULT_LOCATION)
         if not isinstance(ttl, str) or not isinstance(location, str):
             raise SpecError("spec ttl and storageLocation: strings")
+        opt_out = doc.get("defaultVolumesToFsBackup", False)
+        if not isinstance(opt_out, bool):
+            raise SpecError("spec defaultVolumesToFsBackup: not true or false")
         return cls(
             name,
             include_cluster_resources=included,
             ttl=durations.parse(ttl, "spec ttl"),
             storage_location=location,
+            default_volumes_to_fs_backup=opt_out,
             **fields,
         )
 
@@ -220,6 +226,8 @@ class BackupSpec:
         for key, field in _SCOPED_FIELDS.items():
             if getattr(self, field):
                 spec[key] = list(getattr(self, field))
+        if self.default_volumes_to_fs_backup:
+            spec["defaultVolumesToFsBackup"] = True
         meta = {"labels": dict(self.labels), "annotations": dict(self.annotations)}
         if self.labels or self.annotations:
             spec["metadata"] = {key: value for key, value in meta.items() if value}

@@ -1,0 +1,252 @@
+"""Backups with pod volumes: a StatefulSet across the sandbox's two nodes, node agents that
+take their PodVolumeBackups from the cluster and store as writers, the backup that checks and
+lists their snapshots. Agents run as threads here; tests/cli/test_node_agent.py runs them as
+processes."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from strongroom import clock
+from strongroom.archive import compress
+from strongroom.crypto import agekeys
+from strongroom.crypto.providers import age_x25519
+from strongroom.engine.backup import runner, spec
+from strongroom.engine.podvolumes import agent, objects
+from strongroom.engine.volumes import restore, snapshots
+from strongroom.kube import client
+from strongroom.repository import repo, writers
+from strongroom.sandbox import server
+from strongroom.storage import base, factory
+
+MARKER = b"pod-volume-marker-7f3a "
+Obj = dict[str, Any]
+
+
+@pytest.fixture
+def repository(tmp_path: pathlib.Path) -> repo.Repository:
+    backend = factory.open_backend("filesystem", str(tmp_path / "bucket"), "")
+    recipient = agekeys.Identity.generate().recipient()
+    return repo.Repository.create(
+        backend, [age_x25519.AgeX25519Provider(recipient)], clock.SystemClock()
+    )
+
+
+@pytest.fixture
+def installed(kube: client.Client) -> client.Client:
+    """The CRD and the agents' namespace, as ``strongroom install`` will apply them."""
+    kube.create("customresourcedefinitions", objects.definition())  # type: ignore[arg-type]
+    kube.wait_for_condition("customresourcedefinitions", "podvolumebackups.strongroom.io")
+    kube.create("namespaces", {"metadata": {"name": objects.DEFAULT_NAMESPACE}})
+    kube.create("namespaces", {"metadata": {"name": "shop"}})
+    return kube
+
+
+@contextlib.contextmanager
+def agents(
+    kube: client.Client, sandbox: server.Sandbox, repository: repo.Repository, nodes: list[str]
+) -> Iterator[list[agent.Agent]]:
+    credential = repository.add_writer()
+    target = writers.WriterRepository.open(repository.backend, credential, clock.SystemClock())
+    running = [
+        agent.Agent(kube, node, sandbox.kubelet_root(node), lambda _: target, interval=0.05)
+        for node in nodes
+    ]
+    threads = [threading.Thread(target=a.run, daemon=True) for a in running]
+    for thread in threads:
+        thread.start()
+    try:
+        yield running
+    finally:
+        for each in running:
+            each.stop()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def stateful_set(replicas: int, annotations: dict[str, str]) -> Obj:
+    claims = [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+               "resources": {"requests": {"storage": "1Gi"}}}}]  # fmt: skip
+    template = {"metadata": {"labels": {"app": "db"}, "annotations": annotations},
+                "spec": {"containers": [{"name": "db", "image": "postgres:16"}],
+                         "volumes": [{"name": "scratch", "emptyDir": {}}]}}  # fmt: skip
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"replicas": replicas, "serviceName": "db", "template": template,
+                     "selector": {"matchLabels": {"app": "db"}},
+                     "volumeClaimTemplates": claims}}  # fmt: skip
+
+
+def running_pods(kube: client.Client, count: int) -> list[Obj]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pods = [dict(p) for p in kube.list("pods", "shop")]
+        if len(pods) == count and all(p["status"].get("phase") == "Running" for p in pods):
+            return sorted(pods, key=lambda p: p["metadata"]["name"])
+        time.sleep(0.05)
+    raise AssertionError("the pods did not start")
+
+
+def write_volumes(kube: client.Client, sandbox: server.Sandbox, pods: list[Obj]) -> dict[str, Obj]:
+    """Distinct rows in each pod's claim and scratch space; what each holds, by pod."""
+    written = {}
+    for pod in pods:
+        name, uid, node = pod["metadata"]["name"], pod["metadata"]["uid"], pod["spec"]["nodeName"]
+        claim = kube.get("persistentvolumeclaims", f"data-{name}", "shop")
+        volumes = sandbox.kubelet_root(node) / "pods" / uid / "volumes"
+        data = volumes / "kubernetes.io~csi" / claim["spec"]["volumeName"] / "mount"
+        (data / "pgdata").mkdir()
+        rows = MARKER + name.encode() + b"\n" + bytes(range(256)) * 400
+        (data / "pgdata" / "table").write_bytes(rows)
+        (volumes / "kubernetes.io~empty-dir" / "scratch" / "tmp").write_bytes(b"scratch " + rows)
+        written[name] = {"data": rows, "scratch": b"scratch " + rows}
+    return written
+
+
+def run_backup(kube: client.Client, repository: repo.Repository, name: str, **fields: Any) -> Any:
+    volumes = runner.Volumes(timeout=fields.pop("timeout", 30.0))
+    opt_out = fields.pop("opt_out", False)
+    request = spec.BackupSpec(
+        name, included_namespaces=("shop",), default_volumes_to_fs_backup=opt_out, **fields
+    )
+    return runner.run(kube, repository, request, clock=clock.SystemClock(), volumes=volumes)
+
+
+def test_a_stateful_sets_volumes_are_backed_up_by_the_agents_of_their_nodes(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository,
+    tmp_path: pathlib.Path,
+) -> None:  # fmt: skip
+    kube = installed
+    kube.create("statefulsets", stateful_set(3, {"backup.velero.io/backup-volumes": "data"}))
+    pods = running_pods(kube, 3)
+    assert {p["spec"]["nodeName"] for p in pods} == {"sandbox-1", "sandbox-2"}
+    written = write_volumes(kube, sandbox, pods)
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        outcome = run_backup(kube, repository, "nightly")
+    assert outcome.phase == "Completed", outcome
+    taken = outcome.manifest.status["volumeSnapshots"]
+    assert sorted((t["pod"], t["volume"], t["pvc"]) for t in taken) == [
+        (f"db-{n}", "data", f"data-db-{n}") for n in range(3)]  # fmt: skip
+    by_pod = {p["metadata"]["name"]: p for p in pods}
+    for entry in taken:
+        assert entry["node"] == by_pod[entry["pod"]]["spec"]["nodeName"]
+        assert entry["files"] == 1 and entry["dirs"] == 1
+        assert entry["bytes"] == len(written[entry["pod"]]["data"])
+    item = repository.backup("nightly")
+    for held in snapshots.in_backup(item):
+        target = tmp_path / "restored" / held.entry["pod"]
+        restore.restore(repository, held, target)
+        assert (target / "pgdata" / "table").read_bytes() == written[held.entry["pod"]]["data"]
+    # the PodVolumeBackups say what happened
+    done = list(kube.list(objects.RESOURCE, objects.DEFAULT_NAMESPACE))
+    assert len(done) == 3 and {objects.phase(o) for o in done} == {objects.COMPLETED}
+    assert {o["metadata"]["labels"][objects.BACKUP_NAME] for o in done} == {"nightly"}
+    # no plaintext of any volume in any stored byte
+    assert_no_plaintext(repository.backend)
+
+
+def assert_no_plaintext(backend: base.Backend) -> None:
+    for info in backend.list(""):
+        with backend.get(info.name) as reader:
+            assert MARKER not in reader.read(), info.name
+
+
+def test_opting_out_takes_every_claim_and_empty_dir_but_the_excluded(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    kube = installed
+    annotations = {"backup.velero.io/backup-volumes-excludes": "scratch"}
+    kube.create("statefulsets", stateful_set(2, annotations))
+    pods = running_pods(kube, 2)
+    write_volumes(kube, sandbox, pods)
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        excluded = run_backup(kube, repository, "without-scratch", opt_out=True)
+        unset = {"backup.velero.io/backup-volumes-excludes": None}
+        template = {"template": {"metadata": {"annotations": unset}}}
+        kube.patch("statefulsets", "db", {"spec": template}, "shop")
+        for pod in pods:  # replaced with the new template
+            kube.delete("pods", pod["metadata"]["name"], "shop")
+        time.sleep(0.2)
+        running_pods(kube, 2)
+        everything = run_backup(kube, repository, "with-scratch", opt_out=True)
+    assert excluded.phase == everything.phase == "Completed"
+    volumes = {t["volume"] for t in excluded.manifest.status["volumeSnapshots"]}
+    assert volumes == {"data"}
+    taken = everything.manifest.status["volumeSnapshots"]
+    assert sorted(t["volume"] for t in taken) == ["data", "data", "scratch", "scratch"]
+    assert {t["pvc"] for t in taken if t["volume"] == "scratch"} == {""}
+    assert repository.backup("with-scratch").manifest.spec["defaultVolumesToFsBackup"] is True
+
+
+def test_a_pod_not_running_and_a_node_without_agent_are_errors_not_hangs(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    kube = installed
+    kube.create("statefulsets", stateful_set(2, {"backup.velero.io/backup-volumes": "data"}))
+    pods = running_pods(kube, 2)
+    stuck = {"metadata": {"name": "stuck", "namespace": "shop",
+                          "annotations": {"backup.velero.io/backup-volumes": "cache,secret"}},
+             "spec": {"nodeName": "gone", "containers": [{"name": "c", "image": "busybox"}],
+                      "volumes": [{"name": "cache", "emptyDir": {}},
+                                  {"name": "secret", "secret": {"secretName": "x"}}]}}  # fmt: skip
+    kube.create("pods", stuck)
+    only = pods[0]["spec"]["nodeName"]
+    started = time.monotonic()
+    with agents(kube, sandbox, repository, [only]):
+        outcome = run_backup(kube, repository, "partial", timeout=2.0)
+    assert time.monotonic() - started < 20
+    assert outcome.phase == "PartiallyFailed"
+    taken = outcome.manifest.status["volumeSnapshots"]
+    assert [t["node"] for t in taken] == [only]
+    stored = repository.backup("partial").open("log")
+    log = b"".join(compress.decompress_stream(stored)).decode()
+    assert "volume cache of pod shop/stuck: the pod is not running" in log
+    assert "no node agent took it within 2s" in log
+    assert "volume 'secret' is a secret volume, not backed up" in log
+
+
+def test_an_agent_restarted_mid_volume_fails_it_cleanly(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    kube = installed
+    body = objects.request(
+        namespace=objects.DEFAULT_NAMESPACE,
+        backup={"name": "b", "id": "a" * 26, "epoch": 1, "recipient": "age1x"},
+        location="default", pod={"namespace": "shop", "name": "p", "uid": "u"},
+        volume="v", node="sandbox-1", pvc=None,
+    )  # fmt: skip
+    made = kube.create(objects.RESOURCE, body)  # type: ignore[arg-type]
+    name = made["metadata"]["name"]
+    kube.patch(objects.RESOURCE, name, {"status": {"phase": objects.IN_PROGRESS}},
+               objects.DEFAULT_NAMESPACE, subresource="status")  # fmt: skip
+    fresh = agent.Agent(kube, "sandbox-1", sandbox.kubelet_root("sandbox-1"), lambda _: None)  # type: ignore[arg-type,return-value]
+    assert fresh.recover() == 1
+    after = kube.get(objects.RESOURCE, name, objects.DEFAULT_NAMESPACE)
+    assert objects.phase(after) == objects.FAILED
+    assert after["status"]["message"] == agent.RESTARTED
+
+
+@pytest.mark.parametrize(
+    ("pod_uid", "volume", "message"),
+    [
+        ("../../etc", "data", "malformed"),
+        ("0d2c0d3e-aaaa-bbbb-cccc-000000000001", "../x", "malformed"),
+        ("0d2c0d3e-aaaa-bbbb-cccc-000000000001", "missing", "no volume"),
+    ],
+)
+def test_names_from_the_cluster_never_leave_the_kubelet_folder(
+    installed: client.Client, tmp_path: pathlib.Path, pod_uid: str, volume: str, message: str
+) -> None:
+    from strongroom.engine.podvolumes import take
+
+    pod = {"metadata": {"uid": pod_uid, "namespace": "shop"},
+           "spec": {"volumes": [{"name": "data", "emptyDir": {}}]}}  # fmt: skip
+    with pytest.raises(take.Refused, match=message):
+        take.folder(installed, tmp_path, pod, volume)
