@@ -65,9 +65,10 @@ def node_agent(
         raise errors.NotFoundError(f"{kubelet_root}: no such folder (--kubelet-root)")
     opened: dict[str, inbackup.Source] = {}
     lock = threading.Lock()
+    ctx = click.get_current_context()  # the settings, for the workers' threads
 
     def target(location: str) -> inbackup.Source:
-        with lock:
+        with lock, ctx.scope(cleanup=False):
             if location not in opened:
                 opened[location] = session.open_writer(location, writer_credential)
             return opened[location]

@@ -11,6 +11,7 @@ from strongroom import errors
 from strongroom.cli import session, volume_progress, volume_view
 from strongroom.engine.volumes import restore as restoring
 from strongroom.engine.volumes import snapshots
+from strongroom.repository import backups as stored
 
 
 class PartiallyFailed(errors.StrongroomError):
@@ -26,7 +27,7 @@ WHOLE = ".: "
 
 
 @click.command("restore")
-@click.argument("snapshot")
+@click.argument("snapshot", required=False)
 @click.option(
     "--target",
     required=True,
@@ -46,15 +47,32 @@ WHOLE = ".: "
     is_flag=True,
     help="Restore into a folder that is not empty, replacing files of the same names.",
 )
+@click.option(
+    "--from-backup",
+    "backup_name",
+    default=None,
+    metavar="BACKUP",
+    help="Take the snapshot from backup BACKUP (one of its pod volumes), no cluster needed.",
+)
+@click.option(
+    "--pvc",
+    default=None,
+    metavar="NAMESPACE/NAME",
+    help="With --from-backup: the snapshot of that claim's volume (instead of SNAPSHOT).",
+)
 def restore_(
-    snapshot: str,
+    snapshot: str | None,
     target: pathlib.Path,
     includes: tuple[str, ...],
     storage_location: str | None,
     overwrite: bool,
+    backup_name: str | None,
+    pvc: str | None,
 ) -> None:
     """Restore volume snapshot SNAPSHOT (an id, or latest) into the folder --target:
-    contents, modes, times, links, holes and, as root, owners.
+    contents, modes, times, links, holes and, as root, owners. With --from-backup, a pod
+    volume of that backup: SNAPSHOT (its id, as 'backup get -o json' lists them under
+    status.volumeSnapshots) or --pvc NAMESPACE/NAME.
 
     Every chunk is authenticated before it is written: tampered data exits 4 and leaves
     no file with its content. Entries that could not be restored are
@@ -63,10 +81,18 @@ def restore_(
     """
     if target.exists() and not target.is_dir():
         raise NotAFolder(f"--target {target}: not a folder")
+    claim = _claim(pvc, backup_name, snapshot)
     paths = [os.fsencode(path) for path in includes]
     loc, repo = session.open_repository(storage_location)
-    item = volume_view.find(loc, repo, snapshot)
-    total = None if paths else volume_view.count(snapshots.status(item).get("bytes"))
+    item: stored.Backup | snapshots.Held
+    if backup_name is not None:
+        item = snapshots.in_backup_matching(repo.backup(backup_name), snapshot, claim)
+        size = item.entry.get("bytes")
+    else:
+        assert snapshot is not None
+        item = volume_view.find(loc, repo, snapshot)
+        size = snapshots.status(item).get("bytes")
+    total = None if paths else volume_view.count(size)
     with volume_progress.Meter(f"Restoring {item.id}", total=total) as meter:
         outcome = restoring.restore(
             repo, item, target, includes=paths, overwrite=overwrite, progress=meter.restore
@@ -84,3 +110,19 @@ def restore_(
             f"{volume_view.counted(count, 'entry', 'entries')} not restored as "
             f"{'it was' if count == 1 else 'they were'}"
         )
+
+
+def _claim(pvc: str | None, backup: str | None, snapshot: str | None) -> tuple[str, str] | None:
+    """``--pvc`` as (namespace, name); usage errors for combinations that mean nothing."""
+    if pvc is not None and backup is None:
+        raise errors.UsageError("--pvc names a claim of a backup: give --from-backup too")
+    if (pvc is None) == (snapshot is None) and backup is not None:
+        raise errors.UsageError("with --from-backup, give SNAPSHOT or --pvc NAMESPACE/NAME")
+    if backup is None and snapshot is None:
+        raise errors.UsageError("give SNAPSHOT (an id, or latest), or --from-backup")
+    if pvc is None:
+        return None
+    namespace, sep, name = pvc.partition("/")
+    if not sep or not namespace or not name or "/" in name:
+        raise errors.UsageError(f"--pvc {pvc!r}: expected NAMESPACE/NAME")
+    return namespace, name

@@ -10,6 +10,7 @@ object's status. A failure of one volume is that volume's status, never the agen
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import pathlib
 import threading
@@ -102,6 +103,10 @@ class Agent:
             LOG.info("PodVolumeBackup %s: %s", name, final.get("phase"))
         except (base_errors.StrongroomError, kube_errors.KubeError, OSError) as exc:
             LOG.warning("PodVolumeBackup %s: %s", name, exc)
+        except Exception as exc:  # a bug: the volume fails, saying so, rather than stay New
+            LOG.exception("PodVolumeBackup %s", name)
+            with contextlib.suppress(kube_errors.KubeError, base_errors.StrongroomError):
+                self._fail(name, f"internal error in the node agent: {type(exc).__name__}: {exc}")
         finally:
             with self._lock:
                 self._running.discard(name)
@@ -115,10 +120,14 @@ class Agent:
                          subresource="status")  # fmt: skip
 
     def run(self) -> None:
-        """Work until :meth:`stop`; a failing list is logged and tried again."""
-        self.recover()
+        """Work until :meth:`stop`; a failing list (the definition not installed yet, the API
+        server away) is logged and tried again."""
+        recovered = False
         while not self._stop.is_set():
             try:
+                if not recovered:
+                    self.recover()
+                    recovered = True
                 self.poll()
             except (kube_errors.KubeError, base_errors.StrongroomError) as exc:
                 LOG.warning("listing PodVolumeBackups: %s", exc)

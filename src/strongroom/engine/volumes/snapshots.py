@@ -119,3 +119,21 @@ def held_entries(held: Held) -> abc.Iterator[tree.Entry]:
     """The tree of ``held``, decrypted, decompressed and parsed as it streams."""
     plain = compress.decompress_stream(held.item.open(held.tree_type))
     return tree.decode(plain, epoch=held.data_epoch)
+
+
+def in_backup_matching(
+    item: stored.Backup, wanted: str | None, claim: tuple[str, str] | None
+) -> Held:
+    """The snapshot of backup ``item`` with id ``wanted``, or of claim ``(namespace, name)``;
+    SnapshotNotFound naming what the backup holds otherwise."""
+    held = in_backup(item)
+    for each in held:
+        if each.id == wanted or (
+            claim is not None and (each.entry.get("namespace"), each.entry.get("pvc")) == claim
+        ):
+            return each
+    asked = f"snapshot {wanted!r}" if wanted else f"claim {claim[0]}/{claim[1]}" if claim else ""
+    claims = sorted(f"{h.entry.get('namespace')}/{h.entry.get('pvc')}" for h in held if
+                    h.entry.get("pvc"))  # fmt: skip
+    holds = f"its claims: {', '.join(claims)}" if claims else "it holds no claim's volume"
+    raise SnapshotNotFound(f"backup {item.name} has no volume {asked} ({holds})")
