@@ -20,10 +20,13 @@ from collections import abc
 
 from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
+from strongroom.archive import compress
 from strongroom.engine.volumes import errors, include, place, snapshots, tree
 from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
-from strongroom.repository.volumes import catalog, collect, sessions, store
+from strongroom.repository.volumes import catalog, collect, grants, sessions, store
+from strongroom.repository.volumes import keys as volkeys
+from strongroom.storage import base as storage_base
 
 WINDOW = 1024
 AHEAD = 16 << 20
@@ -67,24 +70,63 @@ def restore(
     _check_target(target, overwrite)
     held = snapshots.of(snapshot)
     keys = repository.volume_keys(held.data_epoch)
-    outcome = Outcome(held.id)
+    entries: abc.Iterable[tree.Entry] = snapshots.held_entries(held)
+    if includes:
+        entries = include.Include(includes).filter(entries)
+    return _restore(repository.backend, keys, None, held.id, entries, target, overwrite,
+                    workers, progress)  # fmt: skip
+
+
+def restore_granted(
+    backend: storage_base.Backend,
+    keys: volkeys.VolumeKeys,
+    grant: grants.Grant,
+    target: pathlib.Path,
+    *,
+    overwrite: bool = False,
+    progress: abc.Callable[[Outcome], None] | None = None,
+) -> Outcome:
+    """Write the snapshot of ``grant`` into ``target`` with no keyring: the tree opens with
+    the grant's backup identity, chunks come only from the packs it grants (a node agent
+    restoring a pod volume; ``keys``: its writer's volume keys, for ids and indexes)."""
+    _check_target(target, overwrite)
+    if keys.epoch != grant.data_epoch:
+        raise errors.VolumeError(
+            f"the snapshot's data is of key epoch {grant.data_epoch}, the writer's keys of "
+            f"{keys.epoch}"
+        )
+    plain = compress.decompress_stream(grant.open_tree(backend))
+    entries = tree.decode(plain, epoch=grant.data_epoch)
+    return _restore(backend, keys, grant.pack_keys, grant.snapshot, entries, target, overwrite,
+                    None, progress)  # fmt: skip
+
+
+def _restore(
+    backend: storage_base.Backend,
+    keys: volkeys.VolumeKeys,
+    pack_keys: dict[str, bytes] | None,
+    snapshot_id: str,
+    entries: abc.Iterable[tree.Entry],
+    target: pathlib.Path,
+    overwrite: bool,
+    workers: int | None,
+    progress: abc.Callable[[Outcome], None] | None,
+) -> Outcome:
+    outcome = Outcome(snapshot_id)
 
     def warn(path: bytes, message: str) -> None:
         outcome.warnings.append(f"{os.fsdecode(path) or '.'}: {message}")
 
-    entries: abc.Iterable[tree.Entry] = snapshots.held_entries(held)
-    if includes:
-        entries = include.Include(includes).filter(entries)
     threads = workers or max(4, 2 * (os.cpu_count() or 2))
     with (
-        sessions.reading(repository.backend, keys, clock_mod.SystemClock()),
+        sessions.reading(backend, keys, clock_mod.SystemClock()),
         concurrent.futures.ThreadPoolExecutor(threads) as pool,
         place.Placer(target, overwrite=overwrite, warn=warn) as placer,
     ):
         # after the session (a sweep waits for it), and without packs a collection will delete
-        doomed = collect.candidate_packs(repository.backend, keys)
-        known = catalog.load(repository.backend, keys, exclude=doomed)
-        reader = store.ChunkReader(repository.backend, keys, known)
+        doomed = collect.candidate_packs(backend, keys)
+        known = catalog.load(backend, keys, exclude=doomed)
+        reader = store.ChunkReader(backend, keys, known, pack_keys=pack_keys)
         for entry, chunks in _Ahead(entries, reader, pool):
             done = placer.place(entry, place.spread(entry, chunks) if chunks is not None else ())
             _count(outcome, entry, done)

@@ -12,6 +12,7 @@ from strongroom.archive import compress
 from strongroom.engine.volumes import tree
 from strongroom.repository import backups as stored
 from strongroom.repository import repo as repo_mod
+from strongroom.repository.volumes import catalog, collect, grants
 
 
 class SnapshotNotFound(base_errors.NotFoundError):
@@ -137,3 +138,33 @@ def in_backup_matching(
                     h.entry.get("pvc"))  # fmt: skip
     holds = f"its claims: {', '.join(claims)}" if claims else "it holds no claim's volume"
     raise SnapshotNotFound(f"backup {item.name} has no volume {asked} ({holds})")
+
+
+def grant(repository: repo_mod.Repository, held: Held) -> grants.Grant:
+    """What restoring ``held`` needs and nothing more (a node agent's restore grant): the tree's
+    record and the backup's identity, and the keys of the packs holding its chunks."""
+    keys = repository.volume_keys(held.data_epoch)
+    assert keys.identity is not None  # a keyring's keys
+    chunk_ids: set[bytes] = set()
+    for entry in held_entries(held):
+        chunk_ids.update(entry.chunk_ids())
+    known = catalog.load(repository.backend, keys, exclude=collect.candidate_packs(
+        repository.backend, keys))  # fmt: skip
+    manifest = held.item.manifest
+    return grants.Grant(
+        repository=manifest.repository,
+        backup=manifest.backup,
+        backup_epoch=manifest.epoch,
+        snapshot=held.id,
+        data_epoch=held.data_epoch,
+        tree=manifest.record(held.tree_type),
+        identity=held.item.identity,
+        pack_keys=grants.pack_keys_for(
+            repository.backend,
+            manifest.repository,
+            held.data_epoch,
+            keys.identity,
+            known,
+            chunk_ids,
+        ),  # fmt: skip
+    )

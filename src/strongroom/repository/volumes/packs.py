@@ -208,17 +208,25 @@ class Opened:
         return plain
 
 
-def open_keyfile(
+def unwrap_key(
     repository: str, pack_id: str, epoch: int, keyfile: bytes, identity: agekeys.Identity
-) -> Opened:
-    """Open the pack's key file with the epoch's repository identity."""
+) -> bytes:
+    """The pack key in the pack's key file, opened with the epoch's repository identity."""
     try:
         key = ageformat.decrypt_bytes([identity], ref(repository, pack_id, epoch).bind(), keyfile)
     except crypto_errors.CryptoError as exc:
         raise errors.IntegrityViolation(f"{name(pack_id)}: key file: {exc}") from None
     if len(key) != KEY_SIZE:
         raise errors.IntegrityViolation(f"{name(pack_id)}: key file holds no pack key")
-    return Opened(repository, pack_id, epoch, key)
+    return key
+
+
+def open_keyfile(
+    repository: str, pack_id: str, epoch: int, keyfile: bytes, identity: agekeys.Identity
+) -> Opened:
+    """Open the pack's key file with the epoch's repository identity."""
+    return Opened(repository, pack_id, epoch, unwrap_key(repository, pack_id, epoch, keyfile,
+                                                         identity))  # fmt: skip
 
 
 def parse_entries(body: bytes, first: int, end: int, where: str) -> list[Entry]:

@@ -185,9 +185,13 @@ class ChunkReader:
         catalog: catalog_mod.Catalog,
         *,
         cache: int = 256,
+        pack_keys: abc.Mapping[str, bytes] | None = None,
     ) -> None:
-        if keys.identity is None:
+        """``pack_keys``: the keys of the packs this reader may open (a restore grant), for a
+        reader without the repository identity."""
+        if keys.identity is None and pack_keys is None:
             raise errors.RepositoryError("reading volume data needs the repository's keyring")
+        self._pack_keys = pack_keys
         self._backend = backend
         self._keys = keys
         self._catalog = catalog
@@ -208,6 +212,14 @@ class ChunkReader:
                 self._opened.move_to_end(pack_id)
                 return opened
         name = packs.name(pack_id)
+        if self._pack_keys is not None:
+            key = self._pack_keys.get(pack_id)
+            if key is None:
+                raise errors.IntegrityViolation(f"{name}: not among the packs granted")
+            granted = packs.Opened(self._keys.repository, pack_id, self._keys.epoch, key)
+            with self._lock:
+                self._opened[pack_id] = granted
+            return granted
         try:
             with self._backend.get(name, 0, None) as reader:
                 prefix = reader.read(packs.KEYFILE_MAX)
