@@ -41,8 +41,10 @@ class Cluster:
         added = self.run("key", "add", "--writer-output", str(self.credential))
         assert added.code == ExitCode.OK, added.err
         self.kube = kube_client.Client.from_kubeconfig(self.kubeconfig)
-        self.kube.create("customresourcedefinitions", objects.definition())  # type: ignore[arg-type]
-        self.kube.wait_for_condition("customresourcedefinitions", "podvolumebackups.strongroom.io")
+        for definition in objects.definitions():
+            self.kube.create("customresourcedefinitions", definition)  # type: ignore[arg-type]
+            name = definition["metadata"]["name"]
+            self.kube.wait_for_condition("customresourcedefinitions", name)
         for namespace in (objects.DEFAULT_NAMESPACE, "shop"):
             self.kube.create("namespaces", {"metadata": {"name": namespace}})
 

@@ -190,7 +190,12 @@ _group(
     {"serve": "sandbox_serve:serve"},
 )
 cli.lazy.update(
-    {"version": "version:version", "demo": "demo:demo", "node-agent": "node_agent:node_agent"}
+    {
+        "version": "version:version",
+        "demo": "demo:demo",
+        "node-agent": "node_agent:node_agent",
+        "restore-helper": "restore_helper:restore_helper",
+    }
 )
 
 

@@ -9,6 +9,9 @@ import click
 
 from strongroom import clock, errors
 from strongroom.cli import config, context, flags, output, progress, restore_source, session
+from strongroom.engine.backup import durations
+from strongroom.engine.podvolumes import objects as podobjects
+from strongroom.engine.podvolumes import restores
 from strongroom.engine.restore import modifiers, restorer
 from strongroom.engine.restore import spec as restore_spec
 
@@ -100,6 +103,24 @@ def _default_name(backup: str) -> str:
     metavar="[NAMESPACE/]NAME",
     help="The same rules from a ConfigMap of the target cluster (one data key).",
 )
+@click.option(
+    "--fs-restore-timeout",
+    default="4h",
+    show_default=True,
+    help="How long to wait for the node agents to restore pod volumes (Go duration).",
+)
+@click.option(
+    "--node-agent-namespace",
+    default=podobjects.DEFAULT_NAMESPACE,
+    show_default=True,
+    help="Where the node agents take PodVolumeRestores from.",
+)
+@click.option(
+    "--restore-helper-image",
+    default=restores.DEFAULT_IMAGE,
+    show_default=True,
+    help="The image of the init container that holds a pod until its volumes are restored.",
+)
 @flags.selection
 @context.output_option
 def create(name: str | None, **opts: Any) -> None:
@@ -128,6 +149,12 @@ def create(name: str | None, **opts: Any) -> None:
         **_modifiers(opts["resource_modifier_file"], opts["resource_modifier_configmap"]),
         **flags.selection_fields(opts),
     )
+    timeout = durations.parse(opts["fs_restore_timeout"], "--fs-restore-timeout")
+    volumes = restorer.Volumes(
+        namespace=opts["node_agent_namespace"],
+        image=opts["restore_helper_image"],
+        timeout=timeout.total_seconds(),
+    )
     repo, spec = restore_source.resolve(
         spec, opts["storage_location"], allow_partially_failed=opts["allow_partially_failed"],
         announce=not dry_run or context.settings().output is context.OutputFormat.TABLE,
@@ -138,7 +165,7 @@ def create(name: str | None, **opts: Any) -> None:
     ):
         result = restorer.run(
             kube, repo, spec, clock=clock.SystemClock(),
-            progress=lambda e: bar.update(e.done, e.total, e.item),
+            progress=lambda e: bar.update(e.done, e.total, e.item), volumes=volumes,
         )  # fmt: skip
     settings = context.settings()
     if dry_run:

@@ -29,7 +29,7 @@ import pathlib
 import shutil
 from typing import Any
 
-from strongroom.sandbox import nodes, objects, storage, store
+from strongroom.sandbox import nodes, objects, restorewait, storage, store
 
 Obj = dict[str, Any]
 
@@ -42,6 +42,9 @@ _CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersR
 #: A pod annotation: its containers end with this exit code as soon as they run (pods whose
 #: restart policy is Never or OnFailure; how a test makes a Job's pods finish).
 EXIT_CODE = "sandbox.strongroom.io/exit-code"
+#: A volume folder to make: plugin folder, its name there, what ``mount`` links to (or None),
+#: ``vol_data.json``, and the pod's name for the volume.
+Mount = tuple[str, str, pathlib.Path | None, Obj, str]
 
 
 class Kubelet:
@@ -80,25 +83,51 @@ class Kubelet:
         if problem:
             return self._waiting(pod, problem)
         base = self.root(node_name) / "pods" / str(pod["metadata"]["uid"]) / "volumes"
-        for plugin, name, target, data in mounts:
+        folders: dict[str, pathlib.Path] = {}  # by the pod's name for each volume
+        for plugin, name, target, data, volume in mounts:
             folder = base / plugin / name
             folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+            folders[volume] = folder
             if target is not None:
                 link = folder / "mount"
                 if not link.is_symlink():
                     link.symlink_to(target, target_is_directory=True)
                 (folder / "vol_data.json").write_text(json.dumps(data, sort_keys=True))
+                folders[volume] = link
+        waiting = restorewait.pending(pod, folders)
+        if waiting is not None:
+            return self._initializing(pod, node_name, waiting)
         self._store.put(PODS, dict(pod, status=self._running(pod, node_name)))
         return True
 
-    def _volumes_of(self, pod: Obj) -> tuple[str, list[tuple[str, str, pathlib.Path | None, Obj]]]:
+    def _initializing(self, pod: Obj, node_name: str, waiting: str) -> bool:
+        """The pod's restore-wait init container runs until its volumes are restored."""
+        status = dict(pod.get("status") or {})
+        if status.get("message") == waiting and status.get("hostIP"):
+            return False
+        running = self._running(pod, node_name)
+        running.update(phase="Pending", message=waiting, reason="PodInitializing")
+        for condition in running["conditions"]:
+            if condition["type"] in ("Initialized", "Ready", "ContainersReady"):
+                condition["status"] = "False"
+        stamp = running["startTime"]
+        running["initContainerStatuses"] = [
+            _container(c, stamp, done=c.get("name") != restorewait.NAME)
+            for c in _containers(pod, "initContainers")
+        ]
+        running["containerStatuses"] = [_container(c, None, reason="PodInitializing")
+                                        for c in _containers(pod, "containers")]  # fmt: skip
+        self._store.put(PODS, dict(pod, status=running))
+        return True
+
+    def _volumes_of(self, pod: Obj) -> tuple[str, list[Mount]]:
         """The reason the pod cannot start (or ""), and its folders to make."""
         namespace = str(pod["metadata"].get("namespace") or "")
-        mounts: list[tuple[str, str, pathlib.Path | None, Obj]] = []
+        mounts: list[Mount] = []
         for volume in objects.dig(pod, "spec", "volumes") or []:
             name = str(volume.get("name"))
             if "emptyDir" in volume:
-                mounts.append((EMPTY_DIR, name, None, {}))
+                mounts.append((EMPTY_DIR, name, None, {}, name))
             elif "persistentVolumeClaim" in volume:
                 claim_name = str(objects.dig(volume, "persistentVolumeClaim", "claimName"))
                 claim = self._store.get(storage.PVCS, namespace, claim_name)
@@ -112,7 +141,7 @@ class Kubelet:
                     data = {"driverName": storage.DRIVER, "specVolID": str(bound),
                             "volumeHandle": str(objects.dig(pv, "spec", "csi", "volumeHandle")),
                             "volumeLifecycleMode": "Persistent"}  # fmt: skip
-                    mounts.append((CSI, str(bound), folder, data))
+                    mounts.append((CSI, str(bound), folder, data, name))
             else:
                 missing = self._missing_source(volume, namespace)
                 if missing:
@@ -150,7 +179,9 @@ class Kubelet:
         node_obj = self._store.get(nodes.NODES, "", node_name) or {}
         host = next((a["address"] for a in objects.dig(node_obj, "status", "addresses") or []
                      if a.get("type") == "InternalIP"), "127.0.0.1")  # fmt: skip
-        address = self._pod_ip(node_obj, str(pod["metadata"].get("uid")))
+        address = objects.dig(pod, "status", "podIP") or self._pod_ip(
+            node_obj, str(pod["metadata"].get("uid"))
+        )
         conditions = [dict(c) for c in objects.dig(pod, "status", "conditions") or []
                       if c.get("type") not in _CONDITIONS]  # fmt: skip
         conditions += [{"type": kind, "status": "True", "lastProbeTime": None,
@@ -230,7 +261,9 @@ def _containers(pod: Obj, part: str) -> list[Obj]:
     return [c for c in objects.dig(pod, "spec", part) or [] if isinstance(c, dict)]
 
 
-def _container(container: Obj, started: str | None, *, done: bool = False) -> Obj:
+def _container(
+    container: Obj, started: str | None, *, done: bool = False, reason: str = "ContainerCreating"
+) -> Obj:
     image = str(container.get("image") or "")
     digest = hashlib.sha256(image.encode()).hexdigest()
     out: Obj = {
@@ -242,7 +275,7 @@ def _container(container: Obj, started: str | None, *, done: bool = False) -> Ob
         "started": started is not None and not done,
     }
     if started is None:
-        out["state"] = {"waiting": {"reason": "ContainerCreating"}}
+        out["state"] = {"waiting": {"reason": reason}}
     elif done:
         out["state"] = {"terminated": {"exitCode": 0, "reason": "Completed",
                                        "startedAt": started, "finishedAt": started}}  # fmt: skip

@@ -55,9 +55,33 @@ def controlled_by(obj: Obj, owner_uid: str) -> bool:
     return False
 
 
-def owned(objects_store: store.Store, gr: GroupResource, namespace: str, uid: str) -> list[Obj]:
-    """The live objects of ``gr`` in ``namespace`` that ``uid`` controls, by name."""
+def owned(
+    objects_store: store.Store,
+    gr: GroupResource,
+    namespace: str,
+    uid: str,
+    adopt: tuple[Obj, Obj] | None = None,
+) -> list[Obj]:
+    """The live objects of ``gr`` in ``namespace`` that ``uid`` controls, by name.
+
+    ``adopt`` = (owner, its controller reference): objects no controller owns whose labels
+    match the owner's ``spec.selector`` are adopted first, as controllers adopt orphans (a
+    restore creates pods and ReplicaSets without owner references, before their owners)."""
     _, items = objects_store.items(gr, namespace)
+    if adopt is not None:
+        owner, ref = adopt
+        selector = (owner.get("spec") or {}).get("selector")
+        for item in items:
+            meta = item["metadata"]
+            if (
+                selector
+                and not meta.get("deletionTimestamp")
+                and not any(r.get("controller") for r in meta.get("ownerReferences") or [])
+                and objects.selector_matches(selector, meta.get("labels") or {})
+            ):
+                refs = [*(meta.get("ownerReferences") or []), ref]
+                objects_store.put(gr, dict(item, metadata=dict(meta, ownerReferences=refs)))
+        _, items = objects_store.items(gr, namespace)
     return sorted(
         (o for o in items if controlled_by(o, uid) and not o["metadata"].get("deletionTimestamp")),
         key=lambda o: o["metadata"]["name"],

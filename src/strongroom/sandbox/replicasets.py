@@ -4,7 +4,8 @@ A ReplicaSet keeps ``spec.replicas`` pods of its template that it controls (name
 ``<replicaset>-<5 characters>``), deleting the newest when there are too many, and reports
 ``replicas``, ``fullyLabeledReplicas``, ``readyReplicas``, ``availableReplicas`` and
 ``observedGeneration``; a pod it cannot create (the API refused it) gives it the
-``ReplicaFailure`` condition with the API's message. It adopts no orphans.
+``ReplicaFailure`` condition with the API's message. Orphans its selector matches (pods a
+restore created) are adopted, as are a Deployment's orphan ReplicaSets.
 
 A Deployment keeps one ReplicaSet per template, ``<deployment>-<pod-template-hash>``, with
 the ``pod-template-hash`` label on it, its selector and its pods, and the
@@ -52,11 +53,11 @@ def update_spec(c: cluster.Cluster, gr: tuple[str, str], obj: Obj, spec: Obj) ->
 def _replica_set(c: cluster.Cluster, replica_set: Obj) -> bool:
     meta, spec = replica_set["metadata"], replica_set.get("spec") or {}
     namespace, uid = meta["namespace"], meta["uid"]
-    pods = owned.owned(c.store, owned.PODS, namespace, uid)
+    ref = owned.controller_ref(replica_set, "apps/v1", "ReplicaSet")
+    pods = owned.owned(c.store, owned.PODS, namespace, uid, adopt=(replica_set, ref))
     want = int(spec.get("replicas", 1))
     failure = ""
     changed = False
-    ref = owned.controller_ref(replica_set, "apps/v1", "ReplicaSet")
     for _ in range(max(0, want - len(pods))):
         name = objects.generated_name(f"{meta['name']}-")
         made = owned.create(c, ("", "v1", "pods"), owned.pod_from_template(
@@ -94,7 +95,8 @@ def _deployment(c: cluster.Cluster, deployment: Obj) -> bool:
     template = spec.get("template") or {}
     collisions = int((deployment.get("status") or {}).get("collisionCount") or 0)
     digest = owned.template_hash(template, collisions)
-    sets = owned.owned(c.store, REPLICA_SETS, namespace, meta["uid"])
+    ref = owned.controller_ref(deployment, "apps/v1", "Deployment")
+    sets = owned.owned(c.store, REPLICA_SETS, namespace, meta["uid"], adopt=(deployment, ref))
     current = next((s for s in sets if _label(s, HASH_LABEL) == digest), None)
     want = int(spec.get("replicas", 1))
     changed = False

@@ -17,6 +17,7 @@ collector takes them with it, and ``whenScaled: Delete`` deletes those of scaled
 Status: ``replicas``, ``readyReplicas``, ``availableReplicas``, ``currentReplicas``,
 ``updatedReplicas``, ``currentRevision``, ``updateRevision``, ``observedGeneration`` and
 ``collisionCount``, what ``kubectl rollout status`` reads. No ControllerRevision objects.
+Orphan pods its selector matches (pods a restore created) are adopted.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def _one(c: cluster.Cluster, stateful_set: Obj) -> bool:
     start = int(objects.dig(spec, "ordinals", "start") or 0)
     replicas = int(spec.get("replicas", 1))
     revision = f"{name}-{owned.template_hash(spec.get('template') or {})}"
-    pods = {_ordinal(p, name): p for p in owned.owned(c.store, owned.PODS, namespace, meta["uid"])}
+    ref = owned.controller_ref(stateful_set, "apps/v1", "StatefulSet")
+    mine = owned.owned(c.store, owned.PODS, namespace, meta["uid"], adopt=(stateful_set, ref))
+    pods = {_ordinal(p, name): p for p in mine}
     parallel = spec.get("podManagementPolicy") == "Parallel"
     changed = False
     wanted = range(start, start + replicas)

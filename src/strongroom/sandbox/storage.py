@@ -57,23 +57,6 @@ def requested_bytes(claim: Obj) -> int:
     return (quantities.parse(str(text)) or 0) if text is not None else 0
 
 
-def _labels_match(selector: Obj | None, labels: dict[str, str]) -> bool:
-    if not selector:
-        return True
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for req in selector.get("matchExpressions") or []:
-        key, op, values = req.get("key"), req.get("operator"), req.get("values") or []
-        if (
-            (op == "In" and labels.get(key) not in values)
-            or (op == "NotIn" and key in labels and labels[key] in values)
-            or (op == "Exists" and key not in labels)
-            or (op == "DoesNotExist" and key in labels)
-        ):
-            return False
-    return True
-
-
 class Storage:
     """The provisioner and binder of one sandbox, its volumes' folders under ``root``."""
 
@@ -220,7 +203,7 @@ class Storage:
         if not set(wanted.get("accessModes") or []) <= set(spec.get("accessModes") or []):
             return False
         labels = objects.dig(volume, "metadata", "labels") or {}
-        return _capacity(volume) >= requested_bytes(claim) and _labels_match(
+        return _capacity(volume) >= requested_bytes(claim) and objects.selector_matches(
             wanted.get("selector"), labels
         )
 

@@ -42,8 +42,9 @@ def repository(tmp_path: pathlib.Path) -> repo.Repository:
 @pytest.fixture
 def installed(kube: client.Client) -> client.Client:
     """The CRD and the agents' namespace, as ``strongroom install`` will apply them."""
-    kube.create("customresourcedefinitions", objects.definition())  # type: ignore[arg-type]
-    kube.wait_for_condition("customresourcedefinitions", "podvolumebackups.strongroom.io")
+    for definition in objects.definitions():
+        kube.create("customresourcedefinitions", definition)  # type: ignore[arg-type]
+        kube.wait_for_condition("customresourcedefinitions", definition["metadata"]["name"])
     kube.create("namespaces", {"metadata": {"name": objects.DEFAULT_NAMESPACE}})
     kube.create("namespaces", {"metadata": {"name": "shop"}})
     return kube
@@ -91,7 +92,11 @@ def running_pods(kube: client.Client, count: int) -> list[Obj]:
         if len(pods) == count and all(p["status"].get("phase") == "Running" for p in pods):
             return sorted(pods, key=lambda p: p["metadata"]["name"])
         time.sleep(0.05)
-    raise AssertionError("the pods did not start")
+    states = [(p["metadata"]["name"], p["status"].get("phase"), p["status"].get("message"),
+               p["spec"].get("nodeName")) for p in kube.list("pods", "shop")]  # fmt: skip
+    work = [(o["metadata"]["name"], o.get("status"))
+            for o in kube.list(objects.RESTORE_RESOURCE, objects.DEFAULT_NAMESPACE)]  # fmt: skip
+    raise AssertionError(f"the pods did not start: {states} {work}")
 
 
 def write_volumes(kube: client.Client, sandbox: server.Sandbox, pods: list[Obj]) -> dict[str, Obj]:
@@ -250,3 +255,94 @@ def test_names_from_the_cluster_never_leave_the_kubelet_folder(
            "spec": {"volumes": [{"name": "data", "emptyDir": {}}]}}  # fmt: skip
     with pytest.raises(take.Refused, match=message):
         take.folder(installed, tmp_path, pod, volume)
+
+
+def wait_gone(kube: client.Client, namespace: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if namespace not in {n["metadata"]["name"] for n in kube.list("namespaces")}:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"namespace {namespace} is still there")
+
+
+def volume_contents(
+    kube: client.Client, sandbox: server.Sandbox, namespace: str
+) -> dict[str, bytes]:
+    """Each running pod's claim data (pgdata/table), by pod name."""
+    found = {}
+    for pod in kube.list("pods", namespace):
+        name, uid, node = pod["metadata"]["name"], pod["metadata"]["uid"], pod["spec"]["nodeName"]
+        claim = kube.get("persistentvolumeclaims", f"data-{name}", namespace)
+        mount = (sandbox.kubelet_root(node) / "pods" / uid / "volumes" / "kubernetes.io~csi"
+                 / claim["spec"]["volumeName"] / "mount")  # fmt: skip
+        found[name] = (mount / "pgdata" / "table").read_bytes()
+    return found
+
+
+def test_a_restore_brings_the_volumes_back_before_the_pods_start(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    from strongroom.engine.restore import restorer
+    from strongroom.engine.restore import spec as restore_spec
+
+    kube = installed
+    kube.create("statefulsets", stateful_set(3, {"backup.velero.io/backup-volumes": "data"}))
+    written = write_volumes(kube, sandbox, running_pods(kube, 3))
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        assert run_backup(kube, repository, "nightly").phase == "Completed"
+        kube.delete("namespaces", "shop")
+        wait_gone(kube, "shop")
+        request = restore_spec.RestoreSpec("back", "nightly")
+        done = restorer.run(kube, repository, request, clock=clock.SystemClock(),
+                            volumes=restorer.Volumes(timeout=30))  # fmt: skip
+        assert done.phase == "Completed", done.errors
+        pods = running_pods(kube, 3)
+    for pod in pods:
+        (helper, *_) = pod["spec"]["initContainers"]
+        assert helper["name"] == "strongroom-restore-wait"
+        assert helper["args"][:1] == ["--marker"]
+        assert pod["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"  # adopted
+    assert volume_contents(kube, sandbox, "shop") == {n: w["data"] for n, w in written.items()}
+    restores_done = list(kube.list(objects.RESTORE_RESOURCE, objects.DEFAULT_NAMESPACE))
+    assert len(restores_done) == 3
+    assert {objects.phase(r) for r in restores_done} == {objects.COMPLETED}
+    secrets = [s["metadata"]["name"] for s in kube.list("secrets", objects.DEFAULT_NAMESPACE)]
+    assert not [s for s in secrets if s.startswith("strongroom-grant-")]  # grants deleted
+
+
+def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository,
+    tmp_path: pathlib.Path,
+) -> None:  # fmt: skip
+    from strongroom.engine.restore import restorer
+    from strongroom.engine.restore import spec as restore_spec
+    from strongroom.sandbox import nodes
+
+    kube = installed
+    kube.create("statefulsets", stateful_set(2, {"backup.velero.io/backup-volumes": "data"}))
+    written = write_volumes(kube, sandbox, running_pods(kube, 2))
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        assert run_backup(kube, repository, "move").phase == "Completed"
+    with server.Sandbox(layout=nodes.Layout(3, "edge")) as other:
+        config = other.write_kubeconfig(tmp_path / "other.kubeconfig")
+        with client.Client.from_kubeconfig(config) as target:
+            target.create("customresourcedefinitions", objects.definition(restore=True))  # type: ignore[arg-type]
+            target.wait_for_condition("customresourcedefinitions",
+                                      "podvolumerestores.strongroom.io")  # fmt: skip
+            target.create("namespaces", {"metadata": {"name": objects.DEFAULT_NAMESPACE}})
+            with agents(target, other, repository, other.node_names):
+                mapping = {"shop": "shop2"}
+                request = restore_spec.RestoreSpec("moved", "move", namespace_mappings=mapping)
+                done = restorer.run(target, repository, request, clock=clock.SystemClock(),
+                                    volumes=restorer.Volumes(timeout=30))  # fmt: skip
+            assert done.phase == "Completed", done.errors
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                pods = list(target.list("pods", "shop2"))
+                if len(pods) == 2 and all(p["status"]["phase"] == "Running" for p in pods):
+                    break
+                time.sleep(0.05)
+            assert {p["spec"]["nodeName"] for p in pods} <= {"edge-1", "edge-2", "edge-3"}
+            contents = volume_contents(target, other, "shop2")
+    assert contents == {n: w["data"] for n, w in written.items()}

@@ -1,10 +1,11 @@
-"""The node agent's loop (docs/node-agent.md): take this node's PodVolumeBackups, a few at once.
+"""The node agent's loop (docs/node-agent.md): take this node's PodVolumeBackups and
+PodVolumeRestores, a few at once.
 
-Every second (and at once after finishing one) it lists the PodVolumeBackups labelled for its
-node. At start, those InProgress were being worked on by an agent that is gone: they are
-marked Failed, never left running. New ones are handed to at most ``concurrency`` worker
-threads, each running :func:`strongroom.engine.podvolumes.take.run`, which writes the
-object's status. A failure of one volume is that volume's status, never the agent's end.
+Every second (and at once after finishing one) it lists the objects labelled for its node. At
+start, those InProgress were being worked on by an agent that is gone: they are marked Failed,
+never left running. New ones are handed to at most ``concurrency`` worker threads, each running
+:func:`strongroom.engine.podvolumes.take.run` (or ``run_restore``), which writes the object's
+status. A failure of one volume is that volume's status, never the agent's end.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from strongroom import errors as base_errors
 from strongroom.engine.podvolumes import objects, take
 from strongroom.engine.volumes import inbackup
 from strongroom.kube import client as kube_client
+from strongroom.kube import discovery
 from strongroom.kube import errors as kube_errors
 
 LOG = logging.getLogger("strongroom.node-agent")
 RESTARTED = "the node agent restarted while backing it up; back up again"
+
+
+class NotInstalled(base_errors.StrongroomError):
+    """Neither of the agent's resources is served by the API server."""
 
 
 class Agent:
@@ -57,66 +63,76 @@ class Agent:
         self._wake = threading.Event()
         self._stop = threading.Event()
 
-    def _mine(self) -> list[Any]:
+    def _mine(self) -> list[tuple[discovery.APIResource, Any]]:
+        """This node's PodVolumeBackups and PodVolumeRestores."""
         selector = f"{objects.NODE}={self._node}"
-        return list(self._kube.list(objects.RESOURCE, self._namespace, label_selector=selector))
+        found = []
+        missing = []
+        for resource in (objects.RESOURCE, objects.RESTORE_RESOURCE):
+            try:
+                listed = list(self._kube.list(resource, self._namespace, label_selector=selector))
+            except kube_errors.NotFound:  # that definition is not installed (yet)
+                missing.append(f"{resource.name}.{resource.group}")
+                continue
+            found += [(resource, obj) for obj in listed]
+        if len(missing) == 2:
+            raise NotInstalled(f"{' and '.join(missing)} are not served: is Strongroom installed?")
+        return found
 
     def recover(self) -> int:
         """Mark Failed what a previous agent of this node left InProgress; how many."""
         count = 0
-        for obj in self._mine():
+        for resource, obj in self._mine():
             if objects.phase(obj) == objects.IN_PROGRESS:
-                status = {"phase": objects.FAILED, "message": RESTARTED,
-                          "completionTimestamp": clock_mod.rfc3339(self._clock.now())}  # fmt: skip
-                self._kube.patch(objects.RESOURCE, obj["metadata"]["name"], {"status": status},
-                                 self._namespace, subresource="status")  # fmt: skip
+                self._fail(resource, obj["metadata"]["name"], RESTARTED)
                 count += 1
         return count
 
     def poll(self) -> int:
-        """Start the new PodVolumeBackups there are free workers for; how many started."""
+        """Start the new work there are free workers for; how many started."""
         started = 0
-        for obj in self._mine():
-            name = obj["metadata"]["name"]
+        for resource, obj in self._mine():
+            key = f"{resource.kind}/{obj['metadata']['name']}"
             with self._lock:
-                if objects.phase(obj) != objects.NEW or name in self._running:
+                if objects.phase(obj) != objects.NEW or key in self._running:
                     continue
             if not self._slots.acquire(blocking=False):
                 break
             with self._lock:
-                self._running.add(name)
-            self._pool.submit(self._work, obj)
+                self._running.add(key)
+            self._pool.submit(self._work, resource, obj, key)
             started += 1
         return started
 
-    def _work(self, obj: Any) -> None:
+    def _work(self, resource: discovery.APIResource, obj: Any, key: str) -> None:
         name = obj["metadata"]["name"]
         try:
             location = str((obj.get("spec") or {}).get("backupStorageLocation") or "")
             try:
                 target = self._targets(location)
             except base_errors.StrongroomError as exc:
-                self._fail(name, f"location {location!r}: {exc}")
+                self._fail(resource, name, f"location {location!r}: {exc}")
                 return
-            final = take.run(self._kube, obj, target, self._root, node=self._node,
-                             clock=self._clock)  # fmt: skip
-            LOG.info("PodVolumeBackup %s: %s", name, final.get("phase"))
+            work = take.run_restore if resource is objects.RESTORE_RESOURCE else take.run
+            final = work(self._kube, obj, target, self._root, node=self._node, clock=self._clock)
+            LOG.info("%s: %s", key, final.get("phase"))
         except (base_errors.StrongroomError, kube_errors.KubeError, OSError) as exc:
-            LOG.warning("PodVolumeBackup %s: %s", name, exc)
+            LOG.warning("%s: %s", key, exc)
         except Exception as exc:  # a bug: the volume fails, saying so, rather than stay New
-            LOG.exception("PodVolumeBackup %s", name)
+            LOG.exception("%s", key)
+            message = f"internal error in the node agent: {type(exc).__name__}: {exc}"
             with contextlib.suppress(kube_errors.KubeError, base_errors.StrongroomError):
-                self._fail(name, f"internal error in the node agent: {type(exc).__name__}: {exc}")
+                self._fail(resource, name, message)
         finally:
             with self._lock:
-                self._running.discard(name)
+                self._running.discard(key)
             self._slots.release()
             self._wake.set()
 
-    def _fail(self, name: str, message: str) -> None:
+    def _fail(self, resource: discovery.APIResource, name: str, message: str) -> None:
         status = {"phase": objects.FAILED, "message": message,
                   "completionTimestamp": clock_mod.rfc3339(self._clock.now())}  # fmt: skip
-        self._kube.patch(objects.RESOURCE, name, {"status": status}, self._namespace,
+        self._kube.patch(resource, name, {"status": status}, self._namespace,
                          subresource="status")  # fmt: skip
 
     def run(self) -> None:
@@ -130,7 +146,7 @@ class Agent:
                     recovered = True
                 self.poll()
             except (kube_errors.KubeError, base_errors.StrongroomError) as exc:
-                LOG.warning("listing PodVolumeBackups: %s", exc)
+                LOG.warning("listing this node's work: %s", exc)
             self._wake.wait(self._interval)
             self._wake.clear()
         self._pool.shutdown(wait=True)

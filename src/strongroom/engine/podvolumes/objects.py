@@ -16,6 +16,9 @@ GROUP = "strongroom.io"
 VERSION = "v1"
 KIND = "PodVolumeBackup"
 PLURAL = "podvolumebackups"
+RESTORE_KIND = "PodVolumeRestore"
+RESTORE_PLURAL = "podvolumerestores"
+RESTORE_NAME = "strongroom.io/restore-name"
 DEFAULT_NAMESPACE = "strongroom"
 BACKUP_NAME = "strongroom.io/backup-name"
 BACKUP_ID = "strongroom.io/backup-id"
@@ -32,6 +35,16 @@ RESOURCE = discovery.APIResource(
     namespaced=True,
     verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     singular_name="podvolumebackup",
+)
+
+RESTORE_RESOURCE = discovery.APIResource(
+    name=RESTORE_PLURAL,
+    group=GROUP,
+    version=VERSION,
+    kind=RESTORE_KIND,
+    namespaced=True,
+    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    singular_name="podvolumerestore",
 )
 
 _UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -55,22 +68,32 @@ def _object(props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": props}
 
 
-def definition() -> dict[str, Any]:
-    """The CustomResourceDefinition (what ``strongroom install`` applies)."""
+def definitions() -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions (what ``strongroom install`` applies)."""
+    return [definition(), definition(restore=True)]
+
+
+def definition(*, restore: bool = False) -> dict[str, Any]:
+    """The PodVolumeBackup (or PodVolumeRestore) CustomResourceDefinition."""
     text = {"type": "string"}
     number = {"type": "integer", "format": "int64"}
+    fields: dict[str, Any] = {
+        "node": text,
+        "pod": _object({"namespace": text, "name": text, "uid": text}),
+        "volume": text,
+        "backupStorageLocation": text,
+        "backup": _object({"name": text, "id": text, "epoch": number, "recipient": text}),
+        "tags": {"type": "object", "additionalProperties": text},
+    }
+    if restore:
+        fields.update(snapshotID=text, marker=text, grantSecret=text, sourceNamespace=text)
+        del fields["tags"]
     spec = {
         "type": "object",
         "required": ["node", "pod", "volume", "backupStorageLocation", "backup"],
-        "properties": {
-            "node": text,
-            "pod": _object({"namespace": text, "name": text, "uid": text}),
-            "volume": text,
-            "backupStorageLocation": text,
-            "backup": _object({"name": text, "id": text, "epoch": number, "recipient": text}),
-            "tags": {"type": "object", "additionalProperties": text},
-        },
+        "properties": fields,
     }
+    kind, plural = (RESTORE_KIND, RESTORE_PLURAL) if restore else (KIND, PLURAL)
     status = {
         "type": "object",
         "properties": {
@@ -97,18 +120,18 @@ def definition() -> dict[str, Any]:
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": f"{PLURAL}.{GROUP}",
+            "name": f"{plural}.{GROUP}",
             "labels": {"app.kubernetes.io/name": "strongroom"},
         },
         "spec": {
             "group": GROUP,
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": "podvolumebackup",
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
                 "categories": ["strongroom"],
-            },  # fmt: skip
+            },
             "scope": "Namespaced",
             "versions": [
                 {
@@ -167,3 +190,40 @@ def request(
 def phase(obj: dict[str, Any]) -> str:
     found = (obj.get("status") or {}).get("phase")
     return found if found in (IN_PROGRESS, COMPLETED, FAILED) else NEW
+
+
+def restore_request(
+    *,
+    namespace: str,
+    restore: str,
+    backup: dict[str, Any],
+    location: str,
+    pod: dict[str, str],
+    volume: str,
+    node: str,
+    snapshot: str,
+    marker: str,
+    grant: str,
+    source_namespace: str,
+) -> dict[str, Any]:
+    """A new PodVolumeRestore: snapshot ``snapshot`` into ``volume`` of ``pod``."""
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": RESTORE_KIND,
+        "metadata": {
+            "generateName": f"{restore[:57]}-",
+            "namespace": namespace,
+            "labels": {RESTORE_NAME: restore, BACKUP_NAME: backup["name"], NODE: node},
+        },
+        "spec": {
+            "node": node,
+            "pod": dict(pod),
+            "volume": volume,
+            "backupStorageLocation": location,
+            "backup": dict(backup),
+            "snapshotID": snapshot,
+            "marker": marker,
+            "grantSecret": grant,
+            "sourceNamespace": source_namespace,
+        },
+    }

@@ -1,4 +1,5 @@
-"""The node agent's work on one PodVolumeBackup: find the folder, back it up into the backup.
+"""The node agent's work on one PodVolumeBackup (find the folder, back it up into the backup)
+or PodVolumeRestore (restore it from a grant, then write the restore's marker).
 
 Everything in the object is the cluster's word, so each name is checked before it becomes part
 of a path (:func:`folder`), the pod must be the one named (uid) and on this node, and the
@@ -9,6 +10,7 @@ writer credential stores it; the report goes into the object's status.
 
 from __future__ import annotations
 
+import base64
 import os
 import pathlib
 import threading
@@ -19,11 +21,13 @@ from typing import Any
 from strongroom import clock as clock_mod
 from strongroom import errors as base_errors
 from strongroom.crypto import agekeys
-from strongroom.engine.podvolumes import objects
+from strongroom.engine.podvolumes import objects, restores
 from strongroom.engine.volumes import backup as snapshotting
 from strongroom.engine.volumes import inbackup
+from strongroom.engine.volumes import restore as restoring
 from strongroom.kube import client as kube_client
 from strongroom.kube import errors as kube_errors
+from strongroom.repository.volumes import grants
 
 #: Seconds between progress updates written to the object.
 PROGRESS_EVERY = 1.0
@@ -154,3 +158,85 @@ def run(
         }
     update(final)
     return final
+
+
+def run_restore(
+    kube: kube_client.Client,
+    request: dict[str, Any],
+    target: inbackup.Source,
+    root: pathlib.Path,
+    *,
+    node: str,
+    clock: clock_mod.Clock | None = None,
+) -> dict[str, Any]:
+    """Restore the volume ``request`` (a PodVolumeRestore) names, with the grant it points
+    to, then write the restore's marker into the volume; its final status."""
+    clock = clock or clock_mod.SystemClock()
+    meta, spec = request["metadata"], request.get("spec") or {}
+    namespace, name = meta["namespace"], meta["name"]
+
+    def update(fields: dict[str, Any]) -> None:
+        kube.patch(objects.RESTORE_RESOURCE, name, {"status": fields}, namespace,
+                   subresource="status")  # fmt: skip
+
+    started = clock_mod.rfc3339(clock.now())
+    try:
+        wanted = spec.get("pod") or {}
+        marker = spec.get("marker")
+        if spec.get("node") != node:
+            raise Refused(f"it is for node {spec.get('node')!r}, not {node!r}")
+        if not objects.is_label(marker):
+            raise Refused("its marker is malformed")
+        try:
+            pod = kube.get("pods", str(wanted.get("name")), str(wanted.get("namespace")))
+        except kube_errors.NotFound:
+            raise Refused("its pod is gone") from None
+        if pod["metadata"].get("uid") != wanted.get("uid"):
+            raise Refused("its pod was replaced (another uid)")
+        if (pod.get("spec") or {}).get("nodeName") != node:
+            raise Refused(f"its pod is not on node {node}")
+        path = folder(kube, root, pod, str(spec.get("volume")))
+        grant = _grant(kube, str(spec.get("grantSecret")), namespace)
+        if grant.snapshot != spec.get("snapshotID"):
+            raise Refused("its grant is for another snapshot")
+        update({"phase": objects.IN_PROGRESS, "startTimestamp": started, "path": str(path)})
+        outcome = restoring.restore_granted(target.backend, target.volume_keys(), grant, path,
+                                            overwrite=True)  # fmt: skip
+        done = path / restores.MARKER_DIR
+        done.mkdir(mode=0o755, exist_ok=True)
+        (done / str(marker)).touch()
+        final: dict[str, Any] = {
+            "phase": objects.COMPLETED,
+            "startTimestamp": started,
+            "completionTimestamp": clock_mod.rfc3339(clock.now()),
+            "path": str(path),
+            "progress": {"totalBytes": outcome.bytes, "bytesDone": outcome.bytes},
+        }
+        if outcome.warnings:
+            final["message"] = "; ".join(outcome.warnings[:5])
+    except (base_errors.StrongroomError, OSError) as exc:
+        final = {
+            "phase": objects.FAILED,
+            "startTimestamp": started,
+            "completionTimestamp": clock_mod.rfc3339(clock.now()),
+            "message": str(exc).splitlines()[0][:1000] if str(exc) else type(exc).__name__,
+        }
+    update(final)
+    return final
+
+
+def _grant(kube: kube_client.Client, name: str, namespace: str) -> grants.Grant:
+    if not objects.is_subdomain(name):
+        raise Refused("its grant's name is malformed")
+    try:
+        secret = kube.get("secrets", name, namespace)
+    except kube_errors.NotFound:
+        raise Refused(f"its grant {namespace}/{name} is gone") from None
+    data = (secret.get("data") or {}).get(restores.GRANT_KEY)
+    if not isinstance(data, str):
+        raise Refused(f"secret {namespace}/{name} holds no grant")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise Refused(f"secret {namespace}/{name} holds no grant") from None
+    return grants.Grant.from_bytes(raw, f"grant {namespace}/{name}")

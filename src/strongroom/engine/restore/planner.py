@@ -50,7 +50,9 @@ SELECTED, PULLED_IN = plannedview.SELECTED, plannedview.PULLED_IN
 
 
 def action_context(
-    restore: spec.RestoreSpec, planned: Callable[[base.ItemKey], bool]
+    restore: spec.RestoreSpec,
+    planned: Callable[[base.ItemKey], bool],
+    pod_volumes: base.PodVolumes | None = None,
 ) -> base.ActionContext:
     """The context actions see for ``restore``; ``planned`` tells the items of the plan."""
     return base.ActionContext(
@@ -59,6 +61,7 @@ def action_context(
         namespace_mappings=restore.namespace_mappings,
         preserve_node_ports=restore.preserve_node_ports,
         planned=planned,
+        pod_volumes=pod_volumes,
     )
 
 
@@ -75,11 +78,12 @@ class _Scanner:
         actions: registry.Registry,
         restore: spec.RestoreSpec,
         store: bodystore.BodyStore | None,
+        pod_volumes: base.PodVolumes | None = None,
     ) -> None:
         self.selection = selection
         self.actions = actions
         self.store = store
-        self.context = action_context(restore, lambda key: False)
+        self.context = action_context(restore, lambda key: False, pod_volumes)
         self.table = itemtable.ItemTable()
         self.flags = bytearray()
         #: What the actions name for each item: from ``related_from[i]`` to ``related.key(i)``.
@@ -183,6 +187,7 @@ def plan(
     actions: registry.Registry,
     *,
     bodies: bodystore.BodyStore | None = None,
+    pod_volumes: base.PodVolumes | None = None,
 ) -> Plan:
     """The plan for ``restore`` of the archive ``items`` (one pass); the bodies of the
     selected items go to ``bodies`` when given.
@@ -190,7 +195,8 @@ def plan(
     ``served`` is the target cluster's discovery, used to resolve resource names given in
     the spec. Raises SpecError subclasses for filters that cannot apply.
     """
-    scanner = _Scanner(filters.Selection.build(restore, served), actions, restore, bodies)
+    selection = filters.Selection.build(restore, served)
+    scanner = _Scanner(selection, actions, restore, bodies, pod_volumes)
     for found in items:
         scanner.add(found)
     scanner.closure()

@@ -41,6 +41,8 @@ from strongroom import clock as clock_mod
 from strongroom import errors as root_errors
 from strongroom.archive import compress, reader
 from strongroom.engine import logs, results
+from strongroom.engine.podvolumes import objects as podobjects
+from strongroom.engine.podvolumes import restores
 from strongroom.engine.restore import (
     bodystore,
     items,
@@ -53,10 +55,11 @@ from strongroom.engine.restore import (
     spec,
     steps,
 )
-from strongroom.engine.restore.actions import registry
+from strongroom.engine.restore.actions import base, registry
+from strongroom.engine.volumes import snapshots
 from strongroom.kube import client
 from strongroom.kube import errors as kube_errors
-from strongroom.repository import backups
+from strongroom.repository import backups, documents
 from strongroom.repository import repo as repo_mod
 
 DEFAULT_RESOURCE_TIMEOUT = 600.0
@@ -65,6 +68,27 @@ DEFAULT_WORKERS = 8
 #: Items handed to the pool ahead of the ones finishing, per worker (a run of 40k items
 #: submitted at once held 40k futures: 35 MB at 50k objects).
 QUEUED_PER_WORKER = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Volumes:
+    """How pod volume data comes back: the location the node agents open (their name for
+    it), their namespace, the restore helper's image, and how long to wait for them."""
+
+    location: str = ""
+    namespace: str = podobjects.DEFAULT_NAMESPACE
+    image: str = restores.DEFAULT_IMAGE
+    timeout: float = 4 * 3600.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _VolumeData:
+    """The backup's pod volume snapshots, and what restoring them takes."""
+
+    pod_volumes: base.PodVolumes
+    repository: repo_mod.Repository
+    held: list[snapshots.Held]
+    volumes: Volumes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,12 +114,19 @@ def run(
     actions: registry.Registry | None = None,
     resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT,
     workers: int = DEFAULT_WORKERS,
+    volumes: Volumes | None = None,
 ) -> outcome.Outcome:
     """Restore ``restore.backup_name`` into the cluster of ``kube`` (module docstring)."""
     started = clock.now()
     backup = repo.backup(restore.backup_name)
     backup.verify()
     actions = actions or registry.default()
+    volumes = volumes or Volumes()
+    if not volumes.location:  # the agents' name for the location: the backup's, by default
+        location = str(backup.manifest.spec.get("storageLocation", ""))
+        volumes = dataclasses.replace(volumes, location=location)
+    held = snapshots.in_backup(backup)
+    pod_volumes = _pod_volumes(held, volumes) if held else None
     with bodystore.BodyStore() as bodies:
         plan = planner.plan(
             reader.iter_items(backup.open("archive")),
@@ -103,11 +134,22 @@ def run(
             kube.discovery.resources(),
             actions,
             bodies=bodies,
+            pod_volumes=pod_volumes,
         )
         if planner.missing(plan, bodies):
             planner.fill(plan, reader.iter_items(backup.open("archive")), bodies)
-        state = _Run(kube, backup, restore, plan, actions, clock, progress, bodies)
+        data = None if pod_volumes is None else _VolumeData(pod_volumes, repo, held, volumes)
+        state = _Run(kube, backup, restore, plan, actions, clock, progress, bodies, data)
         return _execute(state, repo, started, clock, resource_timeout, workers)
+
+
+def _pod_volumes(held: list[snapshots.Held], volumes: Volumes) -> base.PodVolumes:
+    by_pod = {key: tuple(str(h.entry.get("volume")) for h in group)
+              for key, group in restores.by_pod(held).items()}  # fmt: skip
+    claims = frozenset(
+        (str(h.entry.get("namespace")), str(h.entry.get("pvc"))) for h in held if h.entry.get("pvc")
+    )
+    return base.PodVolumes(by_pod, claims, documents.new_id(), volumes.image)
 
 
 def _execute(
@@ -164,8 +206,12 @@ class _Run:
         clock: clock_mod.Clock,
         progress: Progress | None,
         bodies: bodystore.BodyStore,
+        volume_data: _VolumeData | None = None,
     ) -> None:
         self.kube, self.backup, self.restore, self.plan = kube, backup, restore, plan
+        self.volume_data = volume_data
+        self.created_pods: list[tuple[str, str]] = []
+        self.volumes_restored = 0
         self.progress = progress
         self.bodies = bodies
         self.results = results.Results()
@@ -176,7 +222,8 @@ class _Run:
         self.failed = False
         self.pool: futures.ThreadPoolExecutor | None = None
         self.queued = 0
-        context = planner.action_context(restore, plan.is_planned)
+        pod_volumes = None if volume_data is None else volume_data.pod_volumes
+        context = planner.action_context(restore, plan.is_planned, pod_volumes)
         labels = sanitize.restore_labels(restore.backup_name, restore.name)
         ensurer = namespaces.Ensurer(
             kube,
@@ -231,7 +278,27 @@ class _Run:
                 self._wait_established(name, resource_timeout)
             self.kube.discovery.refresh()
         self._phase(self.plan.items)
+        if self.created_pods and self.volume_data is not None and not self.restore.dry_run:
+            self._restore_volumes(self.volume_data)
         self.log.info(f"restore done: {self.done} items processed")
+
+    def _restore_volumes(self, data: _VolumeData) -> None:
+        """Hand the restored pods' volumes to the node agents, wait, record the outcome."""
+        repo, volumes = data.repository, data.volumes
+        groups = restores.by_pod(data.held)
+        mapping = self.restore.namespace_mappings
+        wanted = {(mapping.get(ns, ns), pod): groups[(ns, pod)]
+                  for ns, pod in self.created_pods if (ns, pod) in groups}  # fmt: skip
+        asked = restores.Request(self.kube, repo, restore=self.restore.name,
+                                 location=volumes.location, namespace=volumes.namespace,
+                                 marker=data.pod_volumes.marker)  # fmt: skip
+        asked.ask(wanted, volumes.timeout)
+        asked.wait(volumes.timeout)
+        for message in asked.outcome.errors:
+            self.log.error(message)
+        count = len(asked.outcome.restored)
+        self.log.info(f"{count} of {sum(map(len, wanted.values()))} pod volumes restored")
+        self.volumes_restored = count
 
     def _phase(self, planned: Iterable[planner.PlannedItem]) -> list[str]:
         """Restore ``planned`` in order; the names of the CRDs created or updated."""
@@ -240,6 +307,8 @@ class _Run:
             for item, action in self._restore_run(run):
                 if item.key.group_resource == ordering.CRDS and action in ("created", "updated"):
                     changed.append(item.key.name)
+                if item.key.group_resource == "pods" and action == "created":
+                    self.created_pods.append((item.key.namespace or "", item.key.name))
                 self.done += 1
                 if self.progress is not None:
                     event = ProgressEvent(self.done, self.plan.total, str(item.key), action)

@@ -40,6 +40,20 @@ class ItemKey:
 
 
 @dataclasses.dataclass(frozen=True)
+class PodVolumes:
+    """The backup's pod volume data, which node agents restore (docs/node-agent.md)."""
+
+    #: Backed-up (namespace, pod) -> the volumes of it the backup holds.
+    by_pod: Mapping[tuple[str, str], tuple[str, ...]]
+    #: Backed-up (namespace, claim) whose data the backup holds: re-provisioned, then filled.
+    claims: frozenset[tuple[str, str]]
+    #: The name of the marker the agents write once a volume is restored.
+    marker: str
+    #: The image of the restore helper init container.
+    image: str
+
+
+@dataclasses.dataclass(frozen=True)
 class ActionContext:
     """What every action may know about the run."""
 
@@ -49,6 +63,7 @@ class ActionContext:
     preserve_node_ports: bool = False
     #: Whether an item of the backup is part of this restore (selected or pulled in).
     planned: Callable[[ItemKey], bool] = lambda key: False
+    pod_volumes: PodVolumes | None = None
 
     def map_namespace(self, namespace: str) -> str:
         return self.namespace_mappings.get(namespace, namespace)

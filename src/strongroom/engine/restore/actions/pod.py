@@ -5,13 +5,17 @@
   decide anew;
 - volumes named ``<service account>-token-*`` (the legacy token secrets, recreated by the
   cluster) are dropped with their mounts in containers and init containers;
-- the pod's PriorityClass and PVCs are additional items.
+- the pod's PriorityClass and PVCs are additional items;
+- a pod whose volumes' data the backup holds gets the restore helper as its first init
+  container (Velero's ``pod-volume-restore`` action), holding it until the node agent has
+  restored those volumes.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from strongroom.engine.podvolumes import restores
 from strongroom.engine.restore.actions import base
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
@@ -35,6 +39,14 @@ class PodAction:
         spec.pop("priority", None)
         account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         _drop_token_volumes(spec, f"{account}-token-")
+        volumes = action_input.context.pod_volumes
+        key = action_input.key
+        held = () if volumes is None else volumes.by_pod.get((key.namespace or "", key.name), ())
+        if held and volumes is not None:
+            helper = restores.helper_container(held, volumes.marker, volumes.image)
+            init = spec.get("initContainers") or []
+            others = [c for c in init if c.get("name") != restores.HELPER]
+            spec["initContainers"] = [helper, *others]
         return base.ActionOutput(item=item, additional_items=_related(action_input.key, spec))
 
 

@@ -3,7 +3,8 @@
 The binding annotations the PV controller wrote are removed, so the claim binds anew.
 ``spec.volumeName`` is kept only when its PersistentVolume is restored by this run too (as it
 was backed up); otherwise it is cleared and the claim is provisioned dynamically. The bound
-volume is an additional item.
+volume is an additional item, except for a claim whose data the backup holds as a pod volume
+snapshot: Velero's rule, the claim gets a new volume and the node agent fills it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class PVCAction:
                 annotations.pop(name, None)
         spec = base.spec(item)
         volume = spec.get("volumeName")
+        volumes = action_input.context.pod_volumes
+        key = action_input.key
+        if volumes is not None and (key.namespace or "", key.name) in volumes.claims:
+            spec.pop("volumeName", None)  # its data comes back through a node agent
+            return base.ActionOutput(item=item)
         if not isinstance(volume, str) or not volume:
             spec.pop("volumeName", None)
             return base.ActionOutput(item=item)
