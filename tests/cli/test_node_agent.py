@@ -167,3 +167,26 @@ def test_node_agent_refuses_bad_flags_in_one_line(cluster: Cluster, tmp_path: pa
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         if code is not None:
             assert done.returncode == code, done.stderr
+
+
+def test_the_restore_helper_ends_once_every_volume_holds_the_marker(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "data", tmp_path / "cache"
+    for folder in (first, second):
+        (folder / ".strongroom").mkdir(parents=True)
+    helper = subprocess.Popen(
+        [str(STRONGROOM), "restore-helper", "--marker", "m1", "--interval", "0.05", str(first),
+         str(second)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        (first / ".strongroom" / "m1").touch()
+        (second / ".strongroom" / "m0").touch()
+        time.sleep(0.5)
+        assert helper.poll() is None  # the second volume is not restored yet
+        (second / ".strongroom" / "m1").touch()
+        out, err = helper.communicate(timeout=30)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+    assert helper.returncode == 0, err
+    assert out.splitlines() == [f"{first}: restored", f"{second}: restored"]

@@ -347,3 +347,40 @@ def test_without_a_state_folder_the_files_go_with_the_sandbox() -> None:
         Cluster(sandbox).running("p")
         assert (files / "nodes").is_dir()
     assert not files.exists()
+
+
+def test_a_pod_waits_while_its_restore_helper_waits_for_markers(c: Cluster) -> None:
+    c.create(PVCS, claim("data"))
+    helper = {
+        "name": "strongroom-restore-wait",
+        "image": "strongroom",
+        "args": ["--marker", "m1", "/restores/data", "/restores/cache"],
+        "volumeMounts": [{"name": "data", "mountPath": "/restores/data"},
+                         {"name": "cache", "mountPath": "/restores/cache"}],
+    }  # fmt: skip
+    c.create(PODS, pod("db", claim_volume("data"), {"name": "cache", "emptyDir": {}},
+                       initContainers=[helper]))  # fmt: skip
+    waiting = wait_for(lambda: c.get(f"{PODS}/db"), lambda p: p["status"].get("message"))
+    assert waiting["status"]["phase"] == "Pending"
+    assert waiting["status"]["reason"] == "PodInitializing"
+    assert "volume data" in waiting["status"]["message"]
+    (init,) = waiting["status"]["initContainerStatuses"]
+    assert "running" in init["state"]
+    volume = c.get(f"{PVCS}/data")["spec"]["volumeName"]
+    data = c.volume_folder(waiting, "kubernetes.io~csi", volume) / "mount"
+    cache = c.volume_folder(waiting, "kubernetes.io~empty-dir", "cache")
+    (data / ".strongroom").mkdir()
+    (data / ".strongroom" / "m1").touch()
+    waiting = wait_for(lambda: c.get(f"{PODS}/db"),
+                       lambda p: "volume cache" in p["status"].get("message", ""))  # fmt: skip
+    assert waiting["status"]["phase"] == "Pending"
+    (cache / ".strongroom").mkdir()
+    (cache / ".strongroom" / "other").touch()  # another restore's marker: still waiting
+    time.sleep(1.2)
+    assert c.get(f"{PODS}/db")["status"]["phase"] == "Pending"
+    (cache / ".strongroom" / "m1").touch()
+    started = c.running("db")
+    assert "message" not in started["status"]
+    assert started["status"]["initContainerStatuses"][0]["state"]["terminated"]["reason"] == (
+        "Completed"
+    )

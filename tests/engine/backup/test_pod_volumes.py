@@ -346,3 +346,64 @@ def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
             assert {p["spec"]["nodeName"] for p in pods} <= {"edge-1", "edge-2", "edge-3"}
             contents = volume_contents(target, other, "shop2")
     assert contents == {n: w["data"] for n, w in written.items()}
+
+
+def test_a_tampered_pack_fails_the_volume_and_the_pod_never_starts_on_it(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    from strongroom.engine.restore import restorer
+    from strongroom.engine.restore import spec as restore_spec
+
+    kube = installed
+    kube.create("statefulsets", stateful_set(1, {"backup.velero.io/backup-volumes": "data"}))
+    write_volumes(kube, sandbox, running_pods(kube, 1))
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        assert run_backup(kube, repository, "b").phase == "Completed"
+        kube.delete("namespaces", "shop")
+        wait_gone(kube, "shop")
+        for info in repository.backend.list("v/p/"):  # flip a byte in the middle of each pack
+            with repository.backend.get(info.name) as reader:
+                data = bytearray(reader.read())
+            data[len(data) // 2] ^= 0x01
+            repository.backend.delete(info.name)
+            repository.backend.put(info.name, bytes(data))
+        request = restore_spec.RestoreSpec("bad", "b")
+        done = restorer.run(kube, repository, request, clock=clock.SystemClock(),
+                            volumes=restorer.Volumes(timeout=30))  # fmt: skip
+    assert done.phase == "PartiallyFailed"
+    (failed,) = list(kube.list(objects.RESTORE_RESOURCE, objects.DEFAULT_NAMESPACE))
+    assert (
+        objects.phase(failed) == objects.FAILED and "fails its tag" in failed["status"]["message"]
+    )
+    (pod,) = list(kube.list("pods", "shop"))
+    assert pod["status"]["phase"] == "Pending"  # held by the restore helper: no marker
+    claim = kube.get("persistentvolumeclaims", "data-db-0", "shop")
+    folder = sandbox.files / "storage" / claim["spec"]["volumeName"]
+    assert not any(MARKER in p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_restore_with_no_agent_says_so_after_its_timeout(
+    installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    from strongroom.engine.restore import restorer
+    from strongroom.engine.restore import spec as restore_spec
+
+    kube = installed
+    kube.create("statefulsets", stateful_set(1, {"backup.velero.io/backup-volumes": "data"}))
+    write_volumes(kube, sandbox, running_pods(kube, 1))
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        assert run_backup(kube, repository, "b").phase == "Completed"
+    kube.delete("namespaces", "shop")
+    wait_gone(kube, "shop")
+    started = time.monotonic()
+    request = restore_spec.RestoreSpec("lonely", "b")
+    volumes = restorer.Volumes(timeout=1.5)
+    done = restorer.run(kube, repository, request, clock=clock.SystemClock(), volumes=volumes)
+    assert time.monotonic() - started < 15
+    assert done.phase == "PartiallyFailed"
+    errors = done.errors
+    messages = [*errors["strongroom"], *errors["cluster"]]
+    messages += [m for found in errors["namespaces"].values() for m in found]
+    assert any("no node agent took it within 1.5s" in m for m in messages), done.errors
+    secrets = [s["metadata"]["name"] for s in kube.list("secrets", objects.DEFAULT_NAMESPACE)]
+    assert not [s for s in secrets if s.startswith("strongroom-grant-")]
