@@ -99,12 +99,42 @@ def test_backup_create_takes_pod_volumes_through_agent_processes(
     shown = cluster.run("backup", "get", "nightly", "-o", "json").json()  # type: ignore[attr-defined]
     taken = shown["status"]["volumeSnapshots"]
     assert sorted(t["pod"] for t in taken) == ["db-0", "db-1", "db-2"]
+    verified = cluster.run("backup", "verify", "nightly", "--read-data")
+    assert verified.code == ExitCode.OK, verified.err  # type: ignore[attr-defined]
+    assert "and 3 pod volumes, all authentic (every chunk read)" in verified.out  # type: ignore[attr-defined]
+    described = cluster.run("backup", "describe", "nightly", "--details")
+    assert "Pod volumes:" in described.out  # type: ignore[attr-defined]
+    for n in range(3):
+        line = f"  - shop/db-{n} volume data (claim data-db-{n}) on "
+        assert line in described.out  # type: ignore[attr-defined]
     for entry in taken:
         target = tmp_path / "out" / entry["pod"]
         restored = cluster.run("volume", "restore", entry["id"], "--from-backup", "nightly",
                                "--target", str(target))  # fmt: skip
         assert restored.code == ExitCode.OK, restored.err  # type: ignore[attr-defined]
         assert (target / "pgdata" / "table").read_bytes() == written[entry["pod"]]["data"]
+    by_claim = tmp_path / "by-claim"
+    restored = cluster.run("volume", "restore", "--from-backup", "nightly", "--pvc",
+                           "shop/data-db-1", "--target", str(by_claim))  # fmt: skip
+    assert restored.code == ExitCode.OK, restored.err  # type: ignore[attr-defined]
+    assert (by_claim / "pgdata" / "table").read_bytes() == written["db-1"]["data"]
+    for args, code in (
+        (["--pvc", "shop/data-db-1"], ExitCode.USAGE),
+        (["--from-backup", "nightly"], ExitCode.USAGE),
+        (["--from-backup", "nightly", "--pvc", "shop"], ExitCode.USAGE),
+        (["--from-backup", "nightly", "--pvc", "shop/absent"], ExitCode.NOT_FOUND),
+    ):
+        refused = cluster.run("volume", "restore", *args, "--target", str(tmp_path / "x"))
+        assert refused.code == code, refused.err  # type: ignore[attr-defined]
+        assert len(refused.err.strip().splitlines()) == 1  # type: ignore[attr-defined]
+    for pack in (tmp_path / "bucket" / "v" / "p").iterdir():  # damage the data: verify sees it
+        data = bytearray(pack.read_bytes())
+        data[len(data) // 2] ^= 1
+        pack.unlink()
+        pack.write_bytes(bytes(data))
+    damaged = cluster.run("backup", "verify", "nightly", "--read-data")
+    assert damaged.code == ExitCode.INTEGRITY, damaged.err  # type: ignore[attr-defined]
+    assert "fails its tag" in damaged.err  # type: ignore[attr-defined]
 
 
 def test_an_agent_killed_mid_volume_fails_it_and_the_backup_says_so(cluster: Cluster) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import click
 
-from strongroom.cli import backup_view, config, context, flags, locate, output
+from strongroom import clock
+from strongroom.cli import backup_view, config, context, flags, locate, output, volume_view
 from strongroom.repository import backups as stored
 
 
@@ -84,7 +86,13 @@ def _describe_one(loc: config.Location, backup: stored.Backup, details: bool) ->
         ("Errors", str(status.get("errors", 0))),
     ]
     pairs += results_lines(backup_view.read_document(backup, "results"))
+    volumes = status.get("volumeSnapshots") or []
+    pairs.append(("Pod volumes", f"{len(volumes)} backed up" if volumes else "<none>"))
     output.emit_fields(pairs)
+    if details and volumes:
+        click.echo("\nPod volumes:")
+        for entry in volumes:
+            click.echo(_volume_line(entry))
     if details:
         click.echo("\nResource list:")
         resources = backup_view.read_document(backup, "resources") or {}
@@ -92,3 +100,20 @@ def _describe_one(loc: config.Location, backup: stored.Backup, details: bool) ->
             click.echo(f"  {kind}:")
             for item in items:
                 click.echo(f"    - {item}")
+
+
+def _volume_line(entry: object) -> str:
+    """One pod volume of ``status.volumeSnapshots``: where from, how much, how long, result."""
+    if not isinstance(entry, dict):
+        return "  - <malformed>"
+    claim = f" (claim {entry.get('pvc')})" if entry.get("pvc") else ""
+    took = ""
+    with contextlib.suppress(ValueError, TypeError):
+        start = clock.parse_rfc3339(str(entry.get("startTimestamp")))
+        end = clock.parse_rfc3339(str(entry.get("completionTimestamp")))
+        took = f", {(end - start).total_seconds():.0f}s"
+    return (
+        f"  - {entry.get('namespace')}/{entry.get('pod')} volume {entry.get('volume')}{claim} "
+        f"on {entry.get('node')}: {entry.get('phase')}, {entry.get('files')} files, "
+        f"{volume_view.size(int(entry.get('bytes') or 0))}{took}, snapshot {entry.get('id')}"
+    )
