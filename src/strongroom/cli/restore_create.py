@@ -104,6 +104,11 @@ def _default_name(backup: str) -> str:
     help="The same rules from a ConfigMap of the target cluster (one data key).",
 )
 @click.option(
+    "--storage-class-mappings",
+    default="",
+    help="Restore claims and volumes of storage class old as new: old:new,a:b.",
+)
+@click.option(
     "--fs-restore-timeout",
     default="4h",
     show_default=True,
@@ -139,6 +144,9 @@ def create(name: str | None, **opts: Any) -> None:
         backup_name=source,
         schedule_name=schedule or "",
         namespace_mappings=restore_spec.parse_namespace_mappings(opts["namespace_mappings"]),
+        storage_class_mappings=restore_spec.parse_storage_class_mappings(
+            opts["storage_class_mappings"]
+        ),
         existing_resource_policy="update"
         if opts["existing_resource_policy"] == "update"
         else "none",

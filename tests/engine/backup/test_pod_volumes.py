@@ -331,9 +331,14 @@ def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
             target.wait_for_condition("customresourcedefinitions",
                                       "podvolumerestores.strongroom.io")  # fmt: skip
             target.create("namespaces", {"metadata": {"name": objects.DEFAULT_NAMESPACE}})
+            fast = {"metadata": {"name": "fast"}, "provisioner": "local.csi.strongroom.io",
+                    "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain"}  # fmt: skip
+            target.create("storageclasses", fast)  # type: ignore[arg-type]
             with agents(target, other, repository, other.node_names):
-                mapping = {"shop": "shop2"}
-                request = restore_spec.RestoreSpec("moved", "move", namespace_mappings=mapping)
+                request = restore_spec.RestoreSpec(
+                    "moved", "move", namespace_mappings={"shop": "shop2"},
+                    storage_class_mappings={"local-path": "fast"},
+                )  # fmt: skip
                 done = restorer.run(target, repository, request, clock=clock.SystemClock(),
                                     volumes=restorer.Volumes(timeout=30))  # fmt: skip
             assert done.phase == "Completed", done.errors
@@ -344,6 +349,8 @@ def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
                     break
                 time.sleep(0.05)
             assert {p["spec"]["nodeName"] for p in pods} <= {"edge-1", "edge-2", "edge-3"}
+            claims = list(target.list("persistentvolumeclaims", "shop2"))
+            assert {c["spec"]["storageClassName"] for c in claims} == {"fast"}
             contents = volume_contents(target, other, "shop2")
     assert contents == {n: w["data"] for n, w in written.items()}
 

@@ -327,3 +327,46 @@ def test_webhook_side_effects_made_valid_for_v1(group_resource: str) -> None:
     assert len(out.warnings) == 2
     obj["apiVersion"] = "admissionregistration.k8s.io/v1beta1"
     assert actionkit.run(group_resource, obj).item["webhooks"][0]["sideEffects"] == "Unknown"
+
+
+def _with_classes(group_resource: str, obj: dict[str, Any], mappings: dict[str, str]) -> Any:
+    from strongroom.engine.restore import sanitize
+    from strongroom.engine.restore.actions import base, registry
+
+    meta = obj.get("metadata", {})
+    key = base.ItemKey(group_resource, meta.get("namespace"), meta.get("name", ""))
+    context = base.ActionContext("nightly", "r1", {}, storage_class_mappings=mappings)
+    return registry.default().run(base.ActionInput(key, sanitize.strip(obj), obj, context))
+
+
+def test_storage_classes_are_renamed_on_claims_volumes_and_claim_templates() -> None:
+    mappings = {"local-path": "fast"}
+    claim = {"metadata": {"name": "d", "namespace": "shop"},
+             "spec": {"storageClassName": "local-path"}}  # fmt: skip
+    assert _with_classes("persistentvolumeclaims", claim, mappings).item["spec"] == {
+        "storageClassName": "fast"
+    }
+    other = {"metadata": {"name": "e", "namespace": "shop"}, "spec": {"storageClassName": "x"}}
+    assert _with_classes("persistentvolumeclaims", other, mappings).item["spec"] == {
+        "storageClassName": "x"
+    }
+    volume = {"metadata": {"name": "pv"}, "spec": {"storageClassName": "local-path"}}
+    assert _with_classes("persistentvolumes", volume, mappings).item["spec"][
+        "storageClassName"
+    ] == ("fast")
+    templates = [{"metadata": {"name": "data"}, "spec": {"storageClassName": "local-path"}},
+                 {"metadata": {"name": "logs"}, "spec": {}}]  # fmt: skip
+    sts = {"metadata": {"name": "db", "namespace": "shop"},
+           "spec": {"volumeClaimTemplates": templates}}  # fmt: skip
+    out = _with_classes("statefulsets.apps", sts, mappings).item["spec"]["volumeClaimTemplates"]
+    assert [t["spec"] for t in out] == [{"storageClassName": "fast"}, {}]
+
+
+def test_storage_class_mappings_parse_strictly() -> None:
+    from strongroom.engine.restore import errors, spec
+
+    assert spec.parse_storage_class_mappings("a:b, c.d:e-f") == {"a": "b", "c.d": "e-f"}
+    assert spec.parse_storage_class_mappings(" ") == {}
+    for bad in ("a", "a:", ":b", "a:b:c", "A:b", "a:b,a:c"):
+        with pytest.raises(errors.MappingError):
+            spec.parse_storage_class_mappings(bad)

@@ -62,6 +62,7 @@ def action_context(
         preserve_node_ports=restore.preserve_node_ports,
         planned=planned,
         pod_volumes=pod_volumes,
+        storage_class_mappings=restore.storage_class_mappings,
     )
 
 

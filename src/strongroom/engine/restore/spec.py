@@ -16,6 +16,7 @@ field names, as stored in the restore's manifest.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -25,6 +26,9 @@ from strongroom.engine.restore import errors, labelsel, modifiers, names, nonres
 
 Policy = Literal["none", "update"]
 POLICIES: tuple[str, ...] = ("none", "update")
+
+
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def parse_namespace_mappings(text: str) -> dict[str, str]:
@@ -45,6 +49,29 @@ def parse_namespace_mappings(text: str) -> dict[str, str]:
             raise errors.MappingError(f"namespace mapping: source {source!r} is mapped twice")
         mappings[source] = target
     check_namespace_mappings(mappings)
+    return mappings
+
+
+def parse_storage_class_mappings(text: str) -> dict[str, str]:
+    """``"old:new,a:b"`` as ``{"old": "new", "a": "b"}``; ``""`` as ``{}``. MappingError for a
+    pair without exactly one ``:``, an empty or malformed name, or a source given twice."""
+    mappings: dict[str, str] = {}
+    if not text.strip():
+        return mappings
+    for pair in text.split(","):
+        source, sep, target = pair.strip().partition(":")
+        if (
+            not sep
+            or ":" in target
+            or not _SUBDOMAIN.fullmatch(source)
+            or not (_SUBDOMAIN.fullmatch(target))
+        ):
+            raise errors.MappingError(
+                f"storage class mapping {pair.strip()!r}: expected old:new (class names)"
+            )
+        if source in mappings:
+            raise errors.MappingError(f"storage class mapping: {source!r} is mapped twice")
+        mappings[source] = target
     return mappings
 
 
@@ -75,6 +102,8 @@ class RestoreSpec:
     name: str
     backup_name: str
     namespace_mappings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Storage classes renamed on the way (claims, volumes, StatefulSet claim templates).
+    storage_class_mappings: Mapping[str, str] = dataclasses.field(default_factory=dict)
     included_namespaces: tuple[str, ...] = ()
     excluded_namespaces: tuple[str, ...] = ()
     included_resources: tuple[str, ...] = ()
@@ -97,6 +126,8 @@ class RestoreSpec:
     def __post_init__(self) -> None:
         mapping = types.MappingProxyType(dict(self.namespace_mappings))
         object.__setattr__(self, "namespace_mappings", mapping)
+        classes = types.MappingProxyType(dict(self.storage_class_mappings))
+        object.__setattr__(self, "storage_class_mappings", classes)
         for field in (
             "included_namespaces",
             "excluded_namespaces",
@@ -174,6 +205,7 @@ class RestoreSpec:
             "includedResources": list(self.included_resources) or ["*"],
             "excludedResources": list(self.excluded_resources),
             "namespaceMapping": dict(self.namespace_mappings),
+            "storageClassMapping": dict(self.storage_class_mappings),
             "includeClusterResources": self.include_cluster_resources,
             "existingResourcePolicy": self.existing_resource_policy,
             "preserveNodePorts": self.preserve_node_ports,

@@ -64,6 +64,10 @@ class ActionContext:
     #: Whether an item of the backup is part of this restore (selected or pulled in).
     planned: Callable[[ItemKey], bool] = lambda key: False
     pod_volumes: PodVolumes | None = None
+    storage_class_mappings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def map_storage_class(self, name: object) -> object:
+        return self.storage_class_mappings.get(name, name) if isinstance(name, str) else name
 
     def map_namespace(self, namespace: str) -> str:
         return self.namespace_mappings.get(namespace, namespace)

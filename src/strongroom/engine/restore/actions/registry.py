@@ -24,6 +24,7 @@ from strongroom.engine.restore.actions import (
     secret,
     service,
     serviceaccount,
+    storageclass,
     webhooks,
 )
 
@@ -34,6 +35,7 @@ BUILT_IN: tuple[type[base.RestoreItemAction], ...] = (
     service.ServiceAction,
     pvc.PVCAction,
     pv.PVAction,
+    storageclass.StorageClassAction,
     job.JobAction,
     serviceaccount.ServiceAccountAction,
     secret.SecretAction,
