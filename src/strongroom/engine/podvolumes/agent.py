@@ -1,7 +1,8 @@
 """The node agent's loop (docs/node-agent.md): take this node's PodVolumeBackups and
 PodVolumeRestores, a few at once.
 
-Every second (and at once after finishing one) it lists the objects labelled for its node. At
+On every change a watch reports, every second regardless, and at once after finishing one, it
+lists the objects labelled for its node. At
 start, those InProgress were being worked on by an agent that is gone: they are marked Failed,
 never left running. New ones are handed to at most ``concurrency`` worker threads, each running
 :func:`strongroom.engine.podvolumes.take.run` (or ``run_restore``), which writes the object's
@@ -135,9 +136,27 @@ class Agent:
         self._kube.patch(resource, name, {"status": status}, self._namespace,
                          subresource="status")  # fmt: skip
 
+    def _watch(self, resource: discovery.APIResource) -> None:
+        """Wake the loop on every change of ``resource`` for this node (a list follows, so a
+        missed event costs at most one interval)."""
+        selector = f"{objects.NODE}={self._node}"
+        while not self._stop.is_set():
+            try:
+                for _ in self._kube.watch(resource, self._namespace, label_selector=selector,
+                                          timeout_seconds=30):  # fmt: skip
+                    self._wake.set()
+                    if self._stop.is_set():
+                        return
+            except (kube_errors.KubeError, base_errors.StrongroomError, OSError):
+                self._stop.wait(self._interval)
+
     def run(self) -> None:
         """Work until :meth:`stop`; a failing list (the definition not installed yet, the API
         server away) is logged and tried again."""
+        for resource in (objects.RESOURCE, objects.RESTORE_RESOURCE):
+            watcher = threading.Thread(target=self._watch, args=(resource,), daemon=True,
+                                       name=f"watch-{resource.name}")  # fmt: skip
+            watcher.start()
         recovered = False
         while not self._stop.is_set():
             try:
