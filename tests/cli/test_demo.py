@@ -15,9 +15,11 @@ def test_demo_backs_up_and_restores_the_sample_shop(cli: Cli) -> None:
     out = result.out
     assert re.search(r"source http://127\.0\.0\.1:\d+, target http://127\.0\.0\.1:\d+", out)
     assert "Backup 'shop-nightly' Completed" in out
+    assert "and 2 volumes (through the node agents" in out
     assert "no password, no names, no plaintext" in out
     assert re.search(r"with the recovery key as 'shop-restored': Completed \(\d+ created", out)
     assert "match, Secret values included" in out
+    assert "the database's rows, byte for byte" in out
     rows = dict(re.findall(r"^(\S+)\s+(\d+)\s*$", out, flags=re.MULTILINE))
     assert rows == {
         "configmaps": "1",
@@ -25,6 +27,7 @@ def test_demo_backs_up_and_restores_the_sample_shop(cli: Cli) -> None:
         "deployments.apps": "1",
         "secrets": "1",
         "services": "2",
+        "statefulsets.apps": "1",
     }
     folder = re.search(r"in (/\S+)/backups,", out)
     assert folder is not None
