@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from typing import Any
 
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import backup_view, config, context, flags, heads, progress, session
+from strongroom.cli import (
+    backup_view,
+    config,
+    context,
+    flags,
+    heads,
+    progress,
+    session,
+    volume_view,
+)
 from strongroom.engine.backup import durations, runner
 from strongroom.engine.backup import spec as backup_spec
 from strongroom.engine.podvolumes import objects as podobjects
@@ -31,6 +41,9 @@ class _Items:
 
     def update(self, items: int, resource: str) -> None:
         self._reporter.update(items, None, resource)
+
+    def volumes(self, done: int, total: int, read: int) -> None:
+        self._reporter.update(done, total, f"pod volumes, {volume_view.size(read)} read")
 
 
 @click.command()
@@ -97,8 +110,10 @@ def create(name: str, **opts: Any) -> None:
         target = repo
     reporter = progress.Reporter(f"Backing up {name}", enabled=opts["wait"])
     with session.kube() as kube, reporter as bar:
+        items = _Items(bar)
+        volumes = dataclasses.replace(volumes, progress=items.volumes)
         outcome = runner.run(
-            kube, target, spec, clock=clock.SystemClock(), progress=_Items(bar), volumes=volumes
+            kube, target, spec, clock=clock.SystemClock(), progress=items, volumes=volumes
         )
     if repo is not None:
         heads.check(repo)

@@ -116,7 +116,7 @@ def write_volumes(kube: client.Client, sandbox: server.Sandbox, pods: list[Obj])
 
 
 def run_backup(kube: client.Client, repository: repo.Repository, name: str, **fields: Any) -> Any:
-    volumes = runner.Volumes(timeout=fields.pop("timeout", 30.0))
+    volumes = runner.Volumes(timeout=fields.pop("timeout", 30.0), progress=fields.pop("seen", None))
     opt_out = fields.pop("opt_out", False)
     request = spec.BackupSpec(
         name, included_namespaces=("shop",), default_volumes_to_fs_backup=opt_out, **fields
@@ -133,9 +133,12 @@ def test_a_stateful_sets_volumes_are_backed_up_by_the_agents_of_their_nodes(
     pods = running_pods(kube, 3)
     assert {p["spec"]["nodeName"] for p in pods} == {"sandbox-1", "sandbox-2"}
     written = write_volumes(kube, sandbox, pods)
+    seen: list[tuple[int, int, int]] = []
     with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
-        outcome = run_backup(kube, repository, "nightly")
+        outcome = run_backup(kube, repository, "nightly", seen=lambda *a: seen.append(a))
     assert outcome.phase == "Completed", outcome
+    assert seen and seen[-1][:2] == (3, 3)  # --wait's progress: volumes done of all
+    assert seen[-1][2] == sum(len(w["data"]) for w in written.values())  # bytes read
     taken = outcome.manifest.status["volumeSnapshots"]
     assert sorted((t["pod"], t["volume"], t["pvc"]) for t in taken) == [
         (f"db-{n}", "data", f"data-db-{n}") for n in range(3)]  # fmt: skip

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, Protocol
 
 from strongroom import clock as clock_mod
@@ -63,6 +63,8 @@ class Volumes:
 
     namespace: str = podobjects.DEFAULT_NAMESPACE
     timeout: float = 4 * 3600.0
+    #: ``progress(done, total, bytes read)`` while waiting for the agents.
+    progress: Callable[[int, int, int], None] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _pod_volumes(
         session=session,
     )
     asked.ask(chosen)
-    asked.wait(volumes.timeout)
+    asked.wait(volumes.timeout, volumes.progress)
     for message in asked.outcome.warnings:
         log.warning(message)
     for message in asked.outcome.errors:

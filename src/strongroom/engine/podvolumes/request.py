@@ -102,12 +102,20 @@ class Request:
                 continue
             self._asked[made["metadata"]["name"]] = volume
 
-    def wait(self, timeout: float) -> None:
-        """Wait until every asked volume is done, or ``timeout`` seconds; then list them."""
+    def wait(
+        self, timeout: float, progress: abc.Callable[[int, int, int], None] | None = None
+    ) -> None:
+        """Wait until every asked volume is done, or ``timeout`` seconds; then list them.
+        ``progress(done, total, bytes read)`` after each look at the objects."""
         deadline = time.monotonic() + timeout
         found: dict[str, Any] = {}
         while self._asked:
             found = {o["metadata"]["name"]: o for o in self._list()}
+            if progress is not None:
+                done = sum(objects.phase(found.get(n, {})) in objects.DONE for n in self._asked)
+                read = sum(int(((found.get(n) or {}).get("status") or {}).get("progress", {})
+                               .get("bytesDone") or 0) for n in self._asked)  # fmt: skip
+                progress(done, len(self._asked), read)
             if all(objects.phase(found.get(n, {})) in objects.DONE for n in self._asked):
                 break
             if time.monotonic() >= deadline:
