@@ -66,6 +66,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mib(pid: int) -> float:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def stateful_set() -> dict[str, Any]:
     claims = [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
                "resources": {"requests": {"storage": "10Gi"}}}}]  # fmt: skip
@@ -180,6 +187,7 @@ def measure(work: pathlib.Path, size: int) -> None:
                 "--storage-location", "bench"]], env, work, total)  # fmt: skip
             wait_running(kube, REPLICAS)
             agent_cpu = sum(cpu_seconds(a.pid) for a in agents)
+            agent_rss = max(peak_rss_mib(a.pid) for a in agents)
         finally:
             for each in agents:
                 each.send_signal(signal.SIGTERM)
@@ -193,6 +201,8 @@ def measure(work: pathlib.Path, size: int) -> None:
              "--storage-location", "direct"] for sid in ids], env, work, total)  # fmt: skip
         kube.close()
     report(times, size, agent_cpu_backup, agent_cpu)
+    print(f"node agents' peak RSS: {agent_rss:.0f} MiB (the larger of the two; each ran up to "
+          "two volumes at once)")  # fmt: skip
 
 
 def report(times: dict[str, float], size: int, cpu_backup: float, cpu_all: float) -> None:
