@@ -313,15 +313,20 @@ def _keyring(raw: object, bad: Any, index: int) -> tuple[str, int, str]:
     return fingerprint, epoch, slot
 
 
+def document(cfg: Config) -> dict[str, Any]:
+    """The configuration as the file holds it."""
+    doc: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
+    if cfg.default_location:
+        doc["defaultLocation"] = cfg.default_location
+    if cfg.identity_files:
+        doc["identityFiles"] = list(cfg.identity_files)
+    doc["locations"] = [loc.to_dict() for loc in cfg.locations]
+    return doc
+
+
 def save(cfg: Config) -> None:
     """Write ``cfg`` to its path atomically, readable by the owner only."""
-    document: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
-    if cfg.default_location:
-        document["defaultLocation"] = cfg.default_location
-    if cfg.identity_files:
-        document["identityFiles"] = list(cfg.identity_files)
-    document["locations"] = [loc.to_dict() for loc in cfg.locations]
-    text = yaml.safe_dump(document, sort_keys=False)
+    text = yaml.safe_dump(document(cfg), sort_keys=False)
     try:
         cfg.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".config-", dir=cfg.path.parent)

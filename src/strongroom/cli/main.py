@@ -195,6 +195,7 @@ cli.lazy.update(
         "demo": "demo:demo",
         "node-agent": "node_agent:node_agent",
         "restore-helper": "restore_helper:restore_helper",
+        "install": "install:install",
     }
 )
 
