@@ -81,6 +81,32 @@ def _claim_folder(
     raise Refused(f"volume {bound} is of a kind the node agent cannot read (hostPath?)")
 
 
+def _pod_of(kube: kube_client.Client, spec: dict[str, Any], node: str) -> Any:
+    """The pod the object names: by namespace and name, the same uid, on this node."""
+    wanted = spec.get("pod") or {}
+    if spec.get("node") != node:
+        raise Refused(f"it is for node {spec.get('node')!r}, not {node!r}")
+    try:
+        pod = kube.get("pods", str(wanted.get("name")), str(wanted.get("namespace")))
+    except kube_errors.NotFound:
+        raise Refused("its pod is gone") from None
+    if pod["metadata"].get("uid") != wanted.get("uid"):
+        raise Refused("its pod was replaced (another uid)")
+    if (pod.get("spec") or {}).get("nodeName") != node:
+        raise Refused(f"its pod is not on node {node}")
+    return pod
+
+
+def _failed(started: str, clock: clock_mod.Clock, exc: BaseException) -> dict[str, Any]:
+    """The status of work that failed: the first line of its cause."""
+    return {
+        "phase": objects.FAILED,
+        "startTimestamp": started,
+        "completionTimestamp": clock_mod.rfc3339(clock.now()),
+        "message": str(exc).splitlines()[0][:1000] if str(exc) else type(exc).__name__,
+    }
+
+
 class _Progress:
     """Writes bytes done into the object's status, at most every :data:`PROGRESS_EVERY`."""
 
@@ -117,17 +143,7 @@ def run(
 
     started = clock_mod.rfc3339(clock.now())
     try:
-        wanted = spec.get("pod") or {}
-        if spec.get("node") != node:
-            raise Refused(f"it is for node {spec.get('node')!r}, not {node!r}")
-        try:
-            pod = kube.get("pods", str(wanted.get("name")), str(wanted.get("namespace")))
-        except kube_errors.NotFound:
-            raise Refused("its pod is gone") from None
-        if pod["metadata"].get("uid") != wanted.get("uid"):
-            raise Refused("its pod was replaced (another uid)")
-        if (pod.get("spec") or {}).get("nodeName") != node:
-            raise Refused(f"its pod is not on node {node}")
+        pod = _pod_of(kube, spec, node)
         path = folder(kube, root, pod, str(spec.get("volume")))
         described = spec.get("backup") or {}
         epoch, recipient = described.get("epoch"), described.get("recipient")
@@ -150,12 +166,7 @@ def run(
         if outcome.warnings:
             final["message"] = "; ".join(outcome.warnings[:5])
     except (base_errors.StrongroomError, OSError) as exc:
-        final = {
-            "phase": objects.FAILED,
-            "startTimestamp": started,
-            "completionTimestamp": clock_mod.rfc3339(clock.now()),
-            "message": str(exc).splitlines()[0][:1000] if str(exc) else type(exc).__name__,
-        }
+        final = _failed(started, clock, exc)
     update(final)
     return final
 
@@ -181,20 +192,10 @@ def run_restore(
 
     started = clock_mod.rfc3339(clock.now())
     try:
-        wanted = spec.get("pod") or {}
         marker = spec.get("marker")
-        if spec.get("node") != node:
-            raise Refused(f"it is for node {spec.get('node')!r}, not {node!r}")
         if not objects.is_label(marker):
             raise Refused("its marker is malformed")
-        try:
-            pod = kube.get("pods", str(wanted.get("name")), str(wanted.get("namespace")))
-        except kube_errors.NotFound:
-            raise Refused("its pod is gone") from None
-        if pod["metadata"].get("uid") != wanted.get("uid"):
-            raise Refused("its pod was replaced (another uid)")
-        if (pod.get("spec") or {}).get("nodeName") != node:
-            raise Refused(f"its pod is not on node {node}")
+        pod = _pod_of(kube, spec, node)
         path = folder(kube, root, pod, str(spec.get("volume")))
         grant = _grant(kube, str(spec.get("grantSecret")), namespace)
         if grant.snapshot != spec.get("snapshotID"):
@@ -215,12 +216,7 @@ def run_restore(
         if outcome.warnings:
             final["message"] = "; ".join(outcome.warnings[:5])
     except (base_errors.StrongroomError, OSError) as exc:
-        final = {
-            "phase": objects.FAILED,
-            "startTimestamp": started,
-            "completionTimestamp": clock_mod.rfc3339(clock.now()),
-            "message": str(exc).splitlines()[0][:1000] if str(exc) else type(exc).__name__,
-        }
+        final = _failed(started, clock, exc)
     update(final)
     return final
 
