@@ -20,6 +20,8 @@ from strongroom.crypto import agekeys
 from strongroom.crypto.providers import age_x25519
 from strongroom.engine.backup import runner, spec
 from strongroom.engine.podvolumes import agent, objects
+from strongroom.engine.restore import restorer
+from strongroom.engine.restore import spec as restore_spec
 from strongroom.engine.volumes import restore, snapshots
 from strongroom.kube import client
 from strongroom.repository import repo, writers
@@ -286,9 +288,6 @@ def volume_contents(
 def test_a_restore_brings_the_volumes_back_before_the_pods_start(
     installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
 ) -> None:
-    from strongroom.engine.restore import restorer
-    from strongroom.engine.restore import spec as restore_spec
-
     kube = installed
     kube.create("statefulsets", stateful_set(3, {"backup.velero.io/backup-volumes": "data"}))
     written = write_volumes(kube, sandbox, running_pods(kube, 3))
@@ -318,8 +317,6 @@ def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
     installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository,
     tmp_path: pathlib.Path,
 ) -> None:  # fmt: skip
-    from strongroom.engine.restore import restorer
-    from strongroom.engine.restore import spec as restore_spec
     from strongroom.sandbox import nodes
 
     kube = installed
@@ -358,19 +355,24 @@ def test_a_migration_to_another_cluster_with_other_nodes_and_namespace(
     assert contents == {n: w["data"] for n, w in written.items()}
 
 
+def backed_up_then_gone(
+    kube: client.Client, sandbox: server.Sandbox, repository: repo.Repository
+) -> None:
+    """A one-replica database with data, backed up as "b" (agents running), then its
+    namespace deleted."""
+    kube.create("statefulsets", stateful_set(1, {"backup.velero.io/backup-volumes": "data"}))
+    write_volumes(kube, sandbox, running_pods(kube, 1))
+    assert run_backup(kube, repository, "b").phase == "Completed"
+    kube.delete("namespaces", "shop")
+    wait_gone(kube, "shop")
+
+
 def test_a_tampered_pack_fails_the_volume_and_the_pod_never_starts_on_it(
     installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
 ) -> None:
-    from strongroom.engine.restore import restorer
-    from strongroom.engine.restore import spec as restore_spec
-
     kube = installed
-    kube.create("statefulsets", stateful_set(1, {"backup.velero.io/backup-volumes": "data"}))
-    write_volumes(kube, sandbox, running_pods(kube, 1))
     with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
-        assert run_backup(kube, repository, "b").phase == "Completed"
-        kube.delete("namespaces", "shop")
-        wait_gone(kube, "shop")
+        backed_up_then_gone(kube, sandbox, repository)
         for info in repository.backend.list("v/p/"):  # flip a byte in the middle of each pack
             with repository.backend.get(info.name) as reader:
                 data = bytearray(reader.read())
@@ -395,16 +397,9 @@ def test_a_tampered_pack_fails_the_volume_and_the_pod_never_starts_on_it(
 def test_a_restore_with_no_agent_says_so_after_its_timeout(
     installed: client.Client, sandbox: server.Sandbox, repository: repo.Repository
 ) -> None:
-    from strongroom.engine.restore import restorer
-    from strongroom.engine.restore import spec as restore_spec
-
     kube = installed
-    kube.create("statefulsets", stateful_set(1, {"backup.velero.io/backup-volumes": "data"}))
-    write_volumes(kube, sandbox, running_pods(kube, 1))
     with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
-        assert run_backup(kube, repository, "b").phase == "Completed"
-    kube.delete("namespaces", "shop")
-    wait_gone(kube, "shop")
+        backed_up_then_gone(kube, sandbox, repository)
     started = time.monotonic()
     request = restore_spec.RestoreSpec("lonely", "b")
     volumes = restorer.Volumes(timeout=1.5)

@@ -27,25 +27,18 @@ PVC_UID = "strongroom.io/pvc-uid"
 NEW, IN_PROGRESS, COMPLETED, FAILED = "New", "InProgress", "Completed", "Failed"
 DONE = (COMPLETED, FAILED)
 
-RESOURCE = discovery.APIResource(
-    name=PLURAL,
-    group=GROUP,
-    version=VERSION,
-    kind=KIND,
-    namespaced=True,
-    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-    singular_name="podvolumebackup",
-)
 
-RESTORE_RESOURCE = discovery.APIResource(
-    name=RESTORE_PLURAL,
-    group=GROUP,
-    version=VERSION,
-    kind=RESTORE_KIND,
-    namespaced=True,
-    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-    singular_name="podvolumerestore",
-)
+def _resource(plural: str, kind: str) -> discovery.APIResource:
+    """The resource as discovery would describe it once its definition is installed."""
+    verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
+    return discovery.APIResource(
+        name=plural, group=GROUP, version=VERSION, kind=kind, namespaced=True, verbs=verbs,
+        singular_name=kind.lower(),
+    )  # fmt: skip
+
+
+RESOURCE = _resource(PLURAL, KIND)
+RESTORE_RESOURCE = _resource(RESTORE_PLURAL, RESTORE_KIND)
 
 _UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
