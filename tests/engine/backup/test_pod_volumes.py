@@ -181,10 +181,13 @@ def test_opting_out_takes_every_claim_and_empty_dir_but_the_excluded(
         unset = {"backup.velero.io/backup-volumes-excludes": None}
         template = {"template": {"metadata": {"annotations": unset}}}
         kube.patch("statefulsets", "db", {"spec": template}, "shop")
-        for pod in pods:  # replaced with the new template
-            kube.delete("pods", pod["metadata"]["name"], "shop")
-        time.sleep(0.2)
-        running_pods(kube, 2)
+        old = {p["metadata"]["uid"] for p in pods}
+        deadline = time.monotonic() + 10  # the rolling update replaces both pods
+        while time.monotonic() < deadline:
+            fresh = running_pods(kube, 2)
+            if not old & {p["metadata"]["uid"] for p in fresh}:
+                break
+            time.sleep(0.05)
         everything = run_backup(kube, repository, "with-scratch", opt_out=True)
     assert excluded.phase == everything.phase == "Completed"
     volumes = {t["volume"] for t in excluded.manifest.status["volumeSnapshots"]}

@@ -1,8 +1,8 @@
 """The node agent's loop (docs/node-agent.md): take this node's PodVolumeBackups and
 PodVolumeRestores, a few at once.
 
-On every change a watch reports, every second regardless, and at once after finishing one, it
-lists the objects labelled for its node. At
+New objects for its node are taken as a watch reports them; a list of the objects labelled
+for its node catches the rest (every ``interval`` seconds, and at once after finishing one). At
 start, those InProgress were being worked on by an agent that is gone: they are marked Failed,
 never left running. New ones are handed to at most ``concurrency`` worker threads, each running
 :func:`strongroom.engine.podvolumes.take.run` (or ``run_restore``), which writes the object's
@@ -60,6 +60,8 @@ class Agent:
         self._pool = concurrent.futures.ThreadPoolExecutor(concurrency, "volume")
         self._slots = threading.Semaphore(concurrency)
         self._running: set[str] = set()
+        #: Work this agent finished: never taken again, whatever a stale list says.
+        self._done: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -93,17 +95,24 @@ class Agent:
         """Start the new work there are free workers for; how many started."""
         started = 0
         for resource, obj in self._mine():
-            key = f"{resource.kind}/{obj['metadata']['name']}"
-            with self._lock:
-                if objects.phase(obj) != objects.NEW or key in self._running:
-                    continue
-            if not self._slots.acquire(blocking=False):
+            offered = self._offer(resource, obj)
+            if offered is None:
                 break
-            with self._lock:
-                self._running.add(key)
-            self._pool.submit(self._work, resource, obj, key)
-            started += 1
+            started += offered
         return started
+
+    def _offer(self, resource: discovery.APIResource, obj: Any) -> int | None:
+        """Start work on ``obj`` if it is new to this agent: 1 if started, 0 if not for us
+        (not New, running, or done already), None when every worker is busy."""
+        key = f"{resource.kind}/{obj['metadata']['name']}"
+        with self._lock:
+            if objects.phase(obj) != objects.NEW or key in self._running or key in self._done:
+                return 0
+            if not self._slots.acquire(blocking=False):
+                return None
+            self._running.add(key)
+        self._pool.submit(self._work, resource, obj, key)
+        return 1
 
     def _work(self, resource: discovery.APIResource, obj: Any, key: str) -> None:
         name = obj["metadata"]["name"]
@@ -127,6 +136,7 @@ class Agent:
         finally:
             with self._lock:
                 self._running.discard(key)
+                self._done.add(key)  # a list read before it ended may still say New
             self._slots.release()
             self._wake.set()
 
@@ -137,16 +147,17 @@ class Agent:
                          subresource="status")  # fmt: skip
 
     def _watch(self, resource: discovery.APIResource) -> None:
-        """Wake the loop on every change of ``resource`` for this node (a list follows, so a
-        missed event costs at most one interval)."""
+        """Take new work as the watch reports it (the periodic list catches what a watch
+        misses, and what arrived while every worker was busy)."""
         selector = f"{objects.NODE}={self._node}"
         while not self._stop.is_set():
             try:
-                for _ in self._kube.watch(resource, self._namespace, label_selector=selector,
-                                          timeout_seconds=30):  # fmt: skip
-                    self._wake.set()
+                for event in self._kube.watch(resource, self._namespace, label_selector=selector,
+                                              timeout_seconds=30):  # fmt: skip
                     if self._stop.is_set():
                         return
+                    if event.type == "ADDED" and self._offer(resource, event.object) is None:
+                        self._wake.set()  # busy: the list after the next finish takes it
             except (kube_errors.KubeError, base_errors.StrongroomError, OSError):
                 self._stop.wait(self._interval)
 
