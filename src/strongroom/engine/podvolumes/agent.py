@@ -94,7 +94,10 @@ class Agent:
     def poll(self) -> int:
         """Start the new work there are free workers for; how many started."""
         started = 0
-        for resource, obj in self._mine():
+        mine = self._mine()
+        with self._lock:  # what the client deleted is forgotten here too
+            self._done &= {f"{r.kind}/{o['metadata']['name']}" for r, o in mine}
+        for resource, obj in mine:
             offered = self._offer(resource, obj)
             if offered is None:
                 break

@@ -9,6 +9,7 @@ that could not be backed up is an error naming it; the rest of the backup is kep
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -124,6 +125,14 @@ class Request:
             time.sleep(POLL)
         for name, volume in self._asked.items():
             self._settle(name, volume, found.get(name, {}), timeout)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Delete the PodVolumeBackups: their outcome is in the backup now, and one no agent
+        took by the timeout must not be taken after it (a volume nobody lists)."""
+        for name in self._asked:
+            with contextlib.suppress(kube_errors.KubeError):
+                self._kube.delete(objects.RESOURCE, name, self._namespace)
 
     def _list(self) -> list[Any]:
         selector = f"{objects.BACKUP_ID}={self._writer.ref.backup}"

@@ -180,6 +180,9 @@ class Request:
             for name in self._grants:
                 with contextlib.suppress(kube_errors.NotFound):
                     self._kube.delete("secrets", name, self._namespace)
+            for name in self._asked:  # their outcome goes into the restore's log and results
+                with contextlib.suppress(kube_errors.KubeError):
+                    self._kube.delete(objects.RESTORE_RESOURCE, name, self._namespace)
         for name, (namespace, pod, held) in self._asked.items():
             obj = found.get(name, {})
             label = f"volume {held.entry.get('volume')} of pod {namespace}/{pod}"
