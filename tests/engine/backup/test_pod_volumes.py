@@ -27,6 +27,14 @@ from strongroom.kube import client
 from strongroom.repository import repo, writers
 from strongroom.sandbox import server
 from strongroom.storage import base, factory
+from tests.storage.conftest import (  # noqa: F401  (fixtures)
+    S3Opener,
+    aws_env,
+    aws_isolated,
+    open_s3,
+    s3_bucket,
+    s3_prefix,
+)
 
 MARKER = b"pod-volume-marker-7f3a "
 Obj = dict[str, Any]
@@ -34,7 +42,10 @@ Obj = dict[str, Any]
 
 @pytest.fixture
 def repository(tmp_path: pathlib.Path) -> repo.Repository:
-    backend = factory.open_backend("filesystem", str(tmp_path / "bucket"), "")
+    return new_repository(factory.open_backend("filesystem", str(tmp_path / "bucket"), ""))
+
+
+def new_repository(backend: base.Backend) -> repo.Repository:
     recipient = agekeys.Identity.generate().recipient()
     return repo.Repository.create(
         backend, [age_x25519.AgeX25519Provider(recipient)], clock.SystemClock()
@@ -411,3 +422,26 @@ def test_a_restore_with_no_agent_says_so_after_its_timeout(
     assert any("no node agent took it within 1.5s" in m for m in messages), done.errors
     secrets = [s["metadata"]["name"] for s in kube.list("secrets", objects.DEFAULT_NAMESPACE)]
     assert not [s for s in secrets if s.startswith("strongroom-grant-")]
+
+
+def test_backup_and_restore_through_agents_on_seaweedfs(
+    installed: client.Client, sandbox: server.Sandbox, request: pytest.FixtureRequest
+) -> None:
+    """The same path with the repository in S3 (SeaweedFS): multipart packs streamed by the
+    agents, grants for packs read back by ranged gets."""
+    kube = installed
+    opener: S3Opener = request.getfixturevalue("open_s3")
+    repository = new_repository(opener("rw"))
+    kube.create("statefulsets", stateful_set(2, {"backup.velero.io/backup-volumes": "data"}))
+    written = write_volumes(kube, sandbox, running_pods(kube, 2))
+    with agents(kube, sandbox, repository, ["sandbox-1", "sandbox-2"]):
+        assert run_backup(kube, repository, "s3").phase == "Completed"
+        kube.delete("namespaces", "shop")
+        wait_gone(kube, "shop")
+        asked = restore_spec.RestoreSpec("from-s3", "s3")
+        volumes = restorer.Volumes(timeout=30)
+        done = restorer.run(kube, repository, asked, clock=clock.SystemClock(), volumes=volumes)
+    assert done.phase == "Completed", done.errors
+    running_pods(kube, 2)
+    assert volume_contents(kube, sandbox, "shop") == {n: w["data"] for n, w in written.items()}
+    assert_no_plaintext(repository.backend)
