@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from typing import Any
 
 import click
 
 from strongroom import clock, errors
-from strongroom.cli import config, context, flags, output, progress, restore_source, session
+from strongroom.cli import (
+    config,
+    context,
+    flags,
+    output,
+    progress,
+    restore_source,
+    session,
+    volume_view,
+)
 from strongroom.engine.backup import durations
 from strongroom.engine.podvolumes import objects as podobjects
 from strongroom.engine.podvolumes import restores
@@ -171,9 +181,14 @@ def create(name: str | None, **opts: Any) -> None:
         session.kube() as kube,
         progress.Reporter(f"Restoring {name}", enabled=opts["wait"]) as bar,
     ):
+
+        def pod_volumes(done: int, total: int, written: int) -> None:
+            bar.update(done, total, f"pod volumes, {volume_view.size(written)} written")
+
         result = restorer.run(
             kube, repo, spec, clock=clock.SystemClock(),
-            progress=lambda e: bar.update(e.done, e.total, e.item), volumes=volumes,
+            progress=lambda e: bar.update(e.done, e.total, e.item),
+            volumes=dataclasses.replace(volumes, progress=pod_volumes),
         )  # fmt: skip
     settings = context.settings()
     if dry_run:

@@ -309,9 +309,12 @@ def test_a_restore_brings_the_volumes_back_before_the_pods_start(
         kube.delete("namespaces", "shop")
         wait_gone(kube, "shop")
         request = restore_spec.RestoreSpec("back", "nightly")
-        done = restorer.run(kube, repository, request, clock=clock.SystemClock(),
-                            volumes=restorer.Volumes(timeout=30))  # fmt: skip
+        seen: list[tuple[int, int, int]] = []
+        volumes = restorer.Volumes(timeout=30, progress=lambda *a: seen.append(a))
+        done = restorer.run(kube, repository, request, clock=clock.SystemClock(), volumes=volumes)
         assert done.phase == "Completed", done.errors
+        assert seen and seen[-1][:2] == (3, 3)  # --wait's progress: volumes done of all
+        assert seen[-1][2] == sum(len(w["data"]) for w in written.values())
         pods = running_pods(kube, 3)
     for pod in pods:
         (helper, *_) = pod["spec"]["initContainers"]

@@ -161,8 +161,11 @@ class Request:
         )
         self._asked[created["metadata"]["name"]] = (meta["namespace"], meta["name"], held)
 
-    def wait(self, timeout: float) -> None:
-        """Wait for every asked volume (at most ``timeout``), record each, delete the grants."""
+    def wait(
+        self, timeout: float, progress: abc.Callable[[int, int, int], None] | None = None
+    ) -> None:
+        """Wait for every asked volume (at most ``timeout``), record each, delete the grants.
+        ``progress(done, total, bytes written)`` after each look at the objects."""
         deadline = time.monotonic() + timeout
         found: dict[str, Any] = {}
         try:
@@ -171,6 +174,12 @@ class Request:
                 listed = self._kube.list(objects.RESTORE_RESOURCE, self._namespace,
                                          label_selector=selector)  # fmt: skip
                 found = {o["metadata"]["name"]: o for o in listed}
+                if progress is not None:
+                    states = [found.get(n) or {} for n in self._asked]
+                    done = sum(objects.phase(o) in objects.DONE for o in states)
+                    written = sum(int(((o.get("status") or {}).get("progress") or {})
+                                      .get("bytesDone") or 0) for o in states)  # fmt: skip
+                    progress(done, len(states), written)
                 if all(objects.phase(found.get(n, {})) in objects.DONE for n in self._asked):
                     break
                 if time.monotonic() >= deadline:

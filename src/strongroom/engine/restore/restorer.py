@@ -79,6 +79,8 @@ class Volumes:
     namespace: str = podobjects.DEFAULT_NAMESPACE
     image: str = restores.DEFAULT_IMAGE
     timeout: float = 4 * 3600.0
+    #: ``progress(done, total, bytes written)`` while waiting for the agents.
+    progress: Callable[[int, int, int], None] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,7 +295,7 @@ class _Run:
                                  location=volumes.location, namespace=volumes.namespace,
                                  marker=data.pod_volumes.marker)  # fmt: skip
         asked.ask(wanted, volumes.timeout)
-        asked.wait(volumes.timeout)
+        asked.wait(volumes.timeout, volumes.progress)
         for message in asked.outcome.errors:
             self.log.error(message)
         count = len(asked.outcome.restored)
