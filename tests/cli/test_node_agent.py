@@ -218,3 +218,26 @@ def test_the_restore_helper_ends_once_every_volume_holds_the_marker(tmp_path: pa
             helper.kill()
     assert helper.returncode == 0, err
     assert out.splitlines() == [f"{first}: restored", f"{second}: restored"]
+
+
+def test_restore_create_brings_the_volumes_back_through_agent_processes(cluster: Cluster) -> None:
+    from tests.engine.backup.test_pod_volumes import volume_contents, wait_gone
+
+    cluster.kube.create(
+        "statefulsets", stateful_set(2, {"backup.velero.io/backup-volumes": "data"})
+    )
+    written = write_volumes(cluster.kube, cluster.sandbox, running_pods(cluster.kube, 2))
+    agents = [cluster.agent(node) for node in cluster.sandbox.node_names]
+    try:
+        made = cluster.run("backup", "create", "b", "--include-namespaces", "shop")
+        assert made.code == ExitCode.OK, made.err  # type: ignore[attr-defined]
+        cluster.kube.delete("namespaces", "shop")
+        wait_gone(cluster.kube, "shop")
+        back = cluster.run("restore", "create", "--from-backup", "b", "--fs-restore-timeout",
+                           "60s")  # fmt: skip
+    finally:
+        logs = [stop(a) for a in agents]
+    assert back.code == ExitCode.OK, (back.err, logs)  # type: ignore[attr-defined]
+    running_pods(cluster.kube, 2)
+    contents = volume_contents(cluster.kube, cluster.sandbox, "shop")
+    assert contents == {n: w["data"] for n, w in written.items()}

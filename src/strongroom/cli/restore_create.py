@@ -173,7 +173,7 @@ def create(name: str | None, **opts: Any) -> None:
         image=opts["restore_helper_image"],
         timeout=timeout.total_seconds(),
     )
-    repo, spec = restore_source.resolve(
+    location, repo, spec = restore_source.resolve(
         spec, opts["storage_location"], allow_partially_failed=opts["allow_partially_failed"],
         announce=not dry_run or context.settings().output is context.OutputFormat.TABLE,
     )  # fmt: skip
@@ -188,7 +188,7 @@ def create(name: str | None, **opts: Any) -> None:
         result = restorer.run(
             kube, repo, spec, clock=clock.SystemClock(),
             progress=lambda e: bar.update(e.done, e.total, e.item),
-            volumes=dataclasses.replace(volumes, progress=pod_volumes),
+            volumes=dataclasses.replace(volumes, location=location, progress=pod_volumes),
         )  # fmt: skip
     settings = context.settings()
     if dry_run:

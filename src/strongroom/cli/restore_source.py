@@ -120,13 +120,14 @@ def resolve(
     *,
     allow_partially_failed: bool,
     announce: bool,
-) -> tuple[repo_mod.Repository, restore_spec.RestoreSpec]:
-    """The repository holding the backup to restore, and ``spec`` naming that backup: the one
-    ``--from-backup`` named, or the newest of ``spec.schedule_name`` (said on stdout with
-    ``announce``: which backup, where, from when)."""
+) -> tuple[str, repo_mod.Repository, restore_spec.RestoreSpec]:
+    """The location (its name here) and repository holding the backup to restore, and
+    ``spec`` naming that backup: the one ``--from-backup`` named, or the newest of
+    ``spec.schedule_name`` (said on stdout with ``announce``: which backup, where, from
+    when)."""
     if not spec.schedule_name:
-        (_, repo), _ = locate.find("backup", spec.backup_name, storage_location)
-        return repo, spec
+        (loc, repo), _ = locate.find("backup", spec.backup_name, storage_location)
+        return loc.name, repo, spec
     chosen = newest(
         spec.schedule_name, storage_location,
         allow_partially_failed=allow_partially_failed, now=clock.SystemClock().now(),
@@ -138,4 +139,4 @@ def resolve(
             f'Backup "{backup.name}" of schedule "{spec.schedule_name}" (location {loc.name}, '
             f"started {started})."
         )
-    return repo, dataclasses.replace(spec, backup_name=backup.name)
+    return loc.name, repo, dataclasses.replace(spec, backup_name=backup.name)
