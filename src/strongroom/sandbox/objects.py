@@ -88,22 +88,3 @@ def dig(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(step)
     return obj
-
-
-def selector_matches(selector: Obj | None, labels: dict[str, str]) -> bool:
-    """A label selector (``matchLabels``, ``matchExpressions``) against ``labels``; an empty
-    or missing selector matches everything."""
-    if not selector:
-        return True
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for req in selector.get("matchExpressions") or []:
-        key, op, values = req.get("key"), req.get("operator"), req.get("values") or []
-        if (
-            (op == "In" and labels.get(key) not in values)
-            or (op == "NotIn" and key in labels and labels[key] in values)
-            or (op == "Exists" and key not in labels)
-            or (op == "DoesNotExist" and key in labels)
-        ):
-            return False
-    return True

@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from strongroom.sandbox import cluster, objects, routing, status, store, writes
+from strongroom.sandbox import cluster, objects, routing, selectors, status, store, writes
 
 Obj = dict[str, Any]
 GroupResource = tuple[str, str]
@@ -77,7 +77,7 @@ def owned(
                 selector
                 and not meta.get("deletionTimestamp")
                 and not any(r.get("controller") for r in meta.get("ownerReferences") or [])
-                and objects.selector_matches(selector, meta.get("labels") or {})
+                and selectors.matches(selector, meta.get("labels") or {})
             ):
                 refs = [*(meta.get("ownerReferences") or []), ref]
                 objects_store.put(gr, dict(item, metadata=dict(meta, ownerReferences=refs)))

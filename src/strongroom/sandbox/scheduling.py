@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from strongroom.sandbox import objects
+from strongroom.sandbox import objects, selectors
 
 Obj = dict[str, Any]
 
@@ -33,26 +33,9 @@ def matches_term(term: Obj, node: Obj) -> bool:
     return bool(term.get("matchExpressions") or term.get("matchFields"))
 
 
-def _satisfies(requirement: Obj, labels: dict[str, str]) -> bool:
-    key, operator = requirement.get("key"), requirement.get("operator")
-    values = [str(v) for v in requirement.get("values") or []]
-    present = key in labels
-    value = labels.get(str(key))
-    if operator == "In":
-        return present and value in values
-    if operator == "NotIn":
-        return not present or value not in values
-    if operator == "Exists":
-        return present
-    if operator == "DoesNotExist":
-        return not present
-    if operator in ("Gt", "Lt") and present and len(values) == 1:
-        try:
-            have, bound = int(str(value)), int(values[0])
-        except ValueError:
-            return False
-        return have > bound if operator == "Gt" else have < bound
-    return False
+def _satisfies(expression: Obj, labels: dict[str, str]) -> bool:
+    found = selectors.requirement(expression)
+    return found is not None and found.matches(labels)
 
 
 def matches_selector(selector: Obj | None, node: Obj) -> bool:

@@ -112,6 +112,42 @@ class LabelSelector:
         return ",".join(str(requirement) for requirement in self.requirements)
 
 
+#: The operators of structured selectors (LabelSelector, NodeSelectorRequirement) by name.
+_STRUCTURED = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!",
+              "Gt": "gt", "Lt": "lt"}  # fmt: skip
+
+
+def requirement(expression: Mapping[str, Any]) -> Requirement | None:
+    """A ``matchExpressions`` entry as a requirement; None for an unknown operator or a
+    malformed Gt/Lt (which match nothing)."""
+    operator = _STRUCTURED.get(str(expression.get("operator")))
+    values = tuple(str(v) for v in expression.get("values") or [])
+    if operator is None or (operator in ("gt", "lt") and (
+        len(values) != 1 or not re.fullmatch(r"[-+]?\d+", values[0])
+    )):  # fmt: skip
+        return None
+    return Requirement(str(expression.get("key")), operator, values)
+
+
+def from_document(selector: Mapping[str, Any] | None) -> LabelSelector | None:
+    """A structured LabelSelector (``matchLabels``, ``matchExpressions``); None when one of
+    its expressions can match nothing. A missing or empty one matches everything."""
+    found = [Requirement(str(k), "=", (str(v),))
+             for k, v in ((selector or {}).get("matchLabels") or {}).items()]  # fmt: skip
+    for expression in (selector or {}).get("matchExpressions") or []:
+        made = requirement(expression)
+        if made is None:
+            return None
+        found.append(made)
+    return LabelSelector(tuple(found))
+
+
+def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Whether ``labels`` satisfy a structured LabelSelector (an empty one: always)."""
+    found = from_document(selector)
+    return found is not None and found.matches(labels)
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     """Lex into ("op", symbol) and ("id", identifier) tokens, like the API server's lexer."""
     tokens: list[tuple[str, str]] = []

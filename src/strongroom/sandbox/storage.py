@@ -26,7 +26,7 @@ import re
 import shutil
 from typing import Any
 
-from strongroom.sandbox import nodes, objects, quantities, store
+from strongroom.sandbox import nodes, objects, quantities, selectors, store
 
 Obj = dict[str, Any]
 
@@ -203,7 +203,7 @@ class Storage:
         if not set(wanted.get("accessModes") or []) <= set(spec.get("accessModes") or []):
             return False
         labels = objects.dig(volume, "metadata", "labels") or {}
-        return _capacity(volume) >= requested_bytes(claim) and objects.selector_matches(
+        return _capacity(volume) >= requested_bytes(claim) and selectors.matches(
             wanted.get("selector"), labels
         )
 
