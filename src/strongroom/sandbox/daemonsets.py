@@ -36,11 +36,9 @@ _TOLERATIONS = [
 
 def reconcile(c: cluster.Cluster) -> bool:
     changed = False
-    _, sets = c.store.items(DAEMON_SETS, None)
     _, all_nodes = c.store.items(nodes.NODES, None)
-    for daemon_set in sets:
-        if not daemon_set["metadata"].get("deletionTimestamp"):
-            changed |= _one(c, daemon_set, all_nodes)
+    for daemon_set in owned.live(c.store, DAEMON_SETS):
+        changed |= _one(c, daemon_set, all_nodes)
     return changed
 
 

@@ -24,9 +24,8 @@ JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
 
 def reconcile(c: cluster.Cluster) -> bool:
     changed = False
-    _, jobs = c.store.items(JOBS, None)
-    for job in jobs:
-        if not job["metadata"].get("deletionTimestamp") and not _finished(job):
+    for job in owned.live(c.store, JOBS):
+        if not _finished(job):
             changed |= _one(c, job)
     return changed
 

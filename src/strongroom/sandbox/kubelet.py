@@ -54,6 +54,8 @@ class Kubelet:
         self._store = objects_store
         self._root = root
         self._volumes = volumes
+        #: Pod folders this kubelet knows of, by pod uid (None until the first pass).
+        self._made: dict[str, pathlib.Path] | None = None
 
     def root(self, node_name: str) -> pathlib.Path:
         """The node's kubelet folder (``/var/lib/kubelet`` on a real node)."""
@@ -82,7 +84,10 @@ class Kubelet:
         problem, mounts = self._volumes_of(pod)
         if problem:
             return self._waiting(pod, problem)
-        base = self.root(node_name) / "pods" / str(pod["metadata"]["uid"]) / "volumes"
+        pod_folder = self.root(node_name) / "pods" / str(pod["metadata"]["uid"])
+        if self._made is not None:
+            self._made[str(pod["metadata"]["uid"])] = pod_folder
+        base = pod_folder / "volumes"
         folders: dict[str, pathlib.Path] = {}  # by the pod's name for each volume
         for plugin, name, target, data, volume in mounts:
             folder = base / plugin / name
@@ -214,15 +219,15 @@ class Kubelet:
         return str(network.network_address + 2 + digest % 250)
 
     def _forget(self, live: set[str]) -> None:
-        if not self._root.is_dir():
-            return
-        for node_dir in self._root.iterdir():
-            pods_dir = node_dir / "kubelet" / "pods"
-            if not pods_dir.is_dir():
-                continue
-            for entry in pods_dir.iterdir():
-                if entry.name not in live:
-                    shutil.rmtree(entry, ignore_errors=True)
+        """Remove the folders of pods that are gone: those found on disk at the first pass
+        (a persistent sandbox restarted), then those this kubelet made."""
+        if self._made is None:
+            self._made = {}
+            if self._root.is_dir():
+                for found in self._root.glob("*/kubelet/pods/*"):
+                    self._made[found.name] = found
+        for uid in [u for u in self._made if u not in live]:
+            shutil.rmtree(self._made.pop(uid), ignore_errors=True)
 
 
 def _exit_code(pod: Obj) -> int | None:

@@ -37,6 +37,12 @@ def create(c: cluster.Cluster, gvr: tuple[str, str, str], obj: Obj) -> Obj | str
     return c.store.get(rtype.group_resource, namespace or "", stored["metadata"]["name"]) or stored
 
 
+def live(objects_store: store.Store, gr: GroupResource) -> list[Obj]:
+    """The objects of ``gr`` not being deleted: what a controller works on."""
+    _, items = objects_store.items(gr, None)
+    return [o for o in items if not o["metadata"].get("deletionTimestamp")]
+
+
 def controller_ref(owner: Obj, api_version: str, kind: str) -> Obj:
     return {
         "apiVersion": api_version,

@@ -32,14 +32,10 @@ REVISION = "deployment.kubernetes.io/revision"
 
 def reconcile(c: cluster.Cluster) -> bool:
     changed = False
-    _, deployments = c.store.items(DEPLOYMENTS, None)
-    for deployment in deployments:
-        if not deployment["metadata"].get("deletionTimestamp"):
-            changed |= _deployment(c, deployment)
-    _, sets = c.store.items(REPLICA_SETS, None)
-    for replica_set in sets:
-        if not replica_set["metadata"].get("deletionTimestamp"):
-            changed |= _replica_set(c, replica_set)
+    for deployment in owned.live(c.store, DEPLOYMENTS):
+        changed |= _deployment(c, deployment)
+    for replica_set in owned.live(c.store, REPLICA_SETS):
+        changed |= _replica_set(c, replica_set)
     return changed
 
 

@@ -37,10 +37,8 @@ POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 
 def reconcile(c: cluster.Cluster) -> bool:
     changed = False
-    _, sets = c.store.items(STATEFUL_SETS, None)
-    for stateful_set in sets:
-        if not stateful_set["metadata"].get("deletionTimestamp"):
-            changed |= _one(c, stateful_set)
+    for stateful_set in owned.live(c.store, STATEFUL_SETS):
+        changed |= _one(c, stateful_set)
     return changed
 
 
