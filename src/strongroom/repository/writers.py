@@ -280,30 +280,22 @@ class WriterRepository:
         """A writer for a new standalone volume snapshot, signed by this writer (§10.5)."""
         self._volume()
         snapshot_id = documents.new_id()
-        cred = self.credential
-        return backups.new_writer(
-            self._backend,
-            kind="VolumeSnapshot",
-            name=snapshot_id,
-            ref=objects.Ref(cred.repository, snapshot_id, "", cred.epoch),
-            claim="",
-            claim_ids={},
-            mac_key=None,
-            identity=agekeys.Identity.generate(),
-            key_recipients=list(cred.recipients),
-            signer=(cred.writer, cred.signing_key),
-        )
+        return self._begin("VolumeSnapshot", snapshot_id, snapshot_id, "")
 
     def begin_backup(self, name: str) -> backups.Writer:
         backup_id = documents.new_id()
+        claim = claims.name(self.credential.name_tag_key, "backup", name)
+        return self._begin("Backup", name, backup_id, claim)
+
+    def _begin(self, kind: str, name: str, record_id: str, claim: str) -> backups.Writer:
         cred = self.credential
         return backups.new_writer(
             self._backend,
-            kind="Backup",
+            kind=kind,
             name=name,
-            ref=objects.Ref(cred.repository, backup_id, "", cred.epoch),
-            claim=claims.name(cred.name_tag_key, "backup", name),
-            claim_ids={"backup": backup_id},
+            ref=objects.Ref(cred.repository, record_id, "", cred.epoch),
+            claim=claim,
+            claim_ids={"backup": record_id} if claim else {},
             mac_key=None,
             identity=agekeys.Identity.generate(),
             key_recipients=list(cred.recipients),
