@@ -24,8 +24,8 @@ from strongroom.kube import bodies
 from strongroom.kube import client as kube_client
 from strongroom.kube import errors as kube_errors
 from strongroom.repository import backups as stored
+from strongroom.repository.volumes import catalog, parts, sessions
 from strongroom.repository.volumes import keys as volkeys
-from strongroom.repository.volumes import parts, sessions
 
 POLL = 0.25
 
@@ -59,6 +59,8 @@ class Request:
         self._session = session
         self.outcome = Outcome()
         self._asked: dict[str, selection.Chosen] = {}
+        #: The indexes, read once for all the reports (by epoch).
+        self._catalogs: dict[int, catalog.Catalog] = {}
 
     def _backup(self) -> dict[str, Any]:
         ref = self._writer.ref
@@ -160,7 +162,7 @@ class Request:
         }
         try:
             part = parts.Part.from_json(status.get("report"), f"PodVolumeBackup {name}")
-            entry = inbackup.attach(self._writer, part, self._keys_of, described)
+            entry = inbackup.attach(self._writer, part, self._keys_of, described, self._catalogs)
         except base_errors.StrongroomError as exc:  # IntegrityError mostly
             self.outcome.errors.append(f"{label}: its report was refused ({exc})")
             return

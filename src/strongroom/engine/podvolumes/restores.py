@@ -25,6 +25,7 @@ from strongroom.kube import bodies
 from strongroom.kube import client as kube_client
 from strongroom.kube import errors as kube_errors
 from strongroom.repository import repo as repo_mod
+from strongroom.repository.volumes import catalog
 
 HELPER = "strongroom-restore-wait"
 MARKER_DIR = ".strongroom"
@@ -87,6 +88,8 @@ class Request:
         self._marker = marker
         self._asked: dict[str, tuple[str, str, snapshots.Held]] = {}
         self._grants: list[str] = []
+        #: The indexes, read once for all the grants (by epoch).
+        self._catalogs: dict[int, catalog.Catalog] = {}
         self.outcome = Outcome()
 
     def ask(
@@ -122,7 +125,7 @@ class Request:
     def _ask_one(self, pod: Any, held: snapshots.Held) -> None:
         meta = pod["metadata"]
         volume = str(held.entry.get("volume"))
-        grant = snapshots.grant(self._repository, held)
+        grant = snapshots.grant(self._repository, held, self._catalogs)
         secret = {
             "apiVersion": "v1",
             "kind": "Secret",

@@ -80,11 +80,13 @@ def attach(
     part: parts.Part,
     keys_of: abc.Callable[[int], volkeys.VolumeKeys],
     described: dict[str, Any],
+    catalogs: dict[int, catalog.Catalog] | None = None,
 ) -> dict[str, Any]:
     """Check ``part`` and list it in the backup ``writer`` is writing; the snapshot's entry
     for ``status.volumeSnapshots``: ``described`` (pod, volume, claim, node, as the backup
     asked for them), the reported phase, epoch, times and new bytes, and the counts of the
-    tree. Raises IntegrityError (naming the snapshot) for a part that does not hold up."""
+    tree. Raises IntegrityError (naming the snapshot) for a part that does not hold up.
+    ``catalogs``: the indexes already read, by epoch, kept for the next part."""
     where = f"volume snapshot {part.snapshot}"
     if part.backup != writer.ref.backup:
         raise base_errors.IntegrityError(f"{where} belongs to another backup")
@@ -105,7 +107,10 @@ def attach(
             chunk_ids.update(entry.chunk_ids())
         for _ in writer.open(parts.object_type(part.snapshot, "log")):
             pass
-        known = catalog.load(writer.backend, keys)
+        catalogs = {} if catalogs is None else catalogs
+        if keys.epoch not in catalogs:
+            catalogs[keys.epoch] = catalog.load(writer.backend, keys)
+        known = catalogs[keys.epoch]
         missing = [c for c in chunk_ids if known.get(c) is None]
         if missing:
             first = missing[0].hex()[:16]

@@ -140,16 +140,24 @@ def in_backup_matching(
     raise SnapshotNotFound(f"backup {item.name} has no volume {asked} ({holds})")
 
 
-def grant(repository: repo_mod.Repository, held: Held) -> grants.Grant:
+def grant(
+    repository: repo_mod.Repository,
+    held: Held,
+    catalogs: dict[int, catalog.Catalog] | None = None,
+) -> grants.Grant:
     """What restoring ``held`` needs and nothing more (a node agent's restore grant): the tree's
-    record and the backup's identity, and the keys of the packs holding its chunks."""
+    record and the backup's identity, and the keys of the packs holding its chunks.
+    ``catalogs``: the indexes already read, by epoch, kept for the next grant."""
     keys = repository.volume_keys(held.data_epoch)
     assert keys.identity is not None  # a keyring's keys
     chunk_ids: set[bytes] = set()
     for entry in held_entries(held):
         chunk_ids.update(entry.chunk_ids())
-    known = catalog.load(repository.backend, keys, exclude=collect.candidate_packs(
-        repository.backend, keys))  # fmt: skip
+    catalogs = {} if catalogs is None else catalogs
+    if held.data_epoch not in catalogs:
+        doomed = collect.candidate_packs(repository.backend, keys)
+        catalogs[held.data_epoch] = catalog.load(repository.backend, keys, exclude=doomed)
+    known = catalogs[held.data_epoch]
     manifest = held.item.manifest
     return grants.Grant(
         repository=manifest.repository,
