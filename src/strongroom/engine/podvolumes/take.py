@@ -26,6 +26,7 @@ from strongroom.engine.volumes import backup as snapshotting
 from strongroom.engine.volumes import inbackup
 from strongroom.engine.volumes import restore as restoring
 from strongroom.kube import client as kube_client
+from strongroom.kube import discovery
 from strongroom.kube import errors as kube_errors
 from strongroom.repository.volumes import grants
 
@@ -79,6 +80,19 @@ def _claim_folder(
         if key in spec:
             return base / plugin / str(bound)
     raise Refused(f"volume {bound} is of a kind the node agent cannot read (hostPath?)")
+
+
+def _status_writer(
+    kube: kube_client.Client, resource: discovery.APIResource, request: dict[str, Any]
+) -> abc.Callable[[dict[str, Any]], None]:
+    """Writes fields into the object's status (its status subresource)."""
+    meta = request["metadata"]
+
+    def update(fields: dict[str, Any]) -> None:
+        kube.patch(resource, meta["name"], {"status": fields}, meta["namespace"],
+                   subresource="status")  # fmt: skip
+
+    return update
 
 
 def _pod_of(kube: kube_client.Client, spec: dict[str, Any], node: str) -> Any:
@@ -135,12 +149,8 @@ def run(
 ) -> dict[str, Any]:
     """Back up the volume ``request`` (a PodVolumeBackup) names; its final status."""
     clock = clock or clock_mod.SystemClock()
-    meta, spec = request["metadata"], request.get("spec") or {}
-    namespace, name = meta["namespace"], meta["name"]
-
-    def update(fields: dict[str, Any]) -> None:
-        kube.patch(objects.RESOURCE, name, {"status": fields}, namespace, subresource="status")
-
+    spec = request.get("spec") or {}
+    update = _status_writer(kube, objects.RESOURCE, request)
     started = clock_mod.rfc3339(clock.now())
     try:
         pod = _pod_of(kube, spec, node)
@@ -183,13 +193,8 @@ def run_restore(
     """Restore the volume ``request`` (a PodVolumeRestore) names, with the grant it points
     to, then write the restore's marker into the volume; its final status."""
     clock = clock or clock_mod.SystemClock()
-    meta, spec = request["metadata"], request.get("spec") or {}
-    namespace, name = meta["namespace"], meta["name"]
-
-    def update(fields: dict[str, Any]) -> None:
-        kube.patch(objects.RESTORE_RESOURCE, name, {"status": fields}, namespace,
-                   subresource="status")  # fmt: skip
-
+    spec = request.get("spec") or {}
+    update = _status_writer(kube, objects.RESTORE_RESOURCE, request)
     started = clock_mod.rfc3339(clock.now())
     try:
         marker = spec.get("marker")
@@ -197,7 +202,7 @@ def run_restore(
             raise Refused("its marker is malformed")
         pod = _pod_of(kube, spec, node)
         path = folder(kube, root, pod, str(spec.get("volume")))
-        grant = _grant(kube, str(spec.get("grantSecret")), namespace)
+        grant = _grant(kube, str(spec.get("grantSecret")), request["metadata"]["namespace"])
         if grant.snapshot != spec.get("snapshotID"):
             raise Refused("its grant is for another snapshot")
         update({"phase": objects.IN_PROGRESS, "startTimestamp": started, "path": str(path)})
