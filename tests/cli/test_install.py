@@ -12,32 +12,18 @@ from typing import Any
 import pytest
 import yaml
 
-from strongroom.crypto import agekeys
 from strongroom.errors import ExitCode
 from strongroom.kube import client as kube_client
 from strongroom.sandbox import server
-from tests.cli.helpers import Cli, Outcome
+from tests.cli.helpers import Cli
+from tests.cli.sandboxed import SandboxLocation
 from tests.sandbox import kubectl_runner
 
 
-class Setup:
+class Setup(SandboxLocation):
     def __init__(self, cli: Cli, sandbox: server.Sandbox, tmp: pathlib.Path) -> None:
-        self.cli, self.sandbox, self.tmp = cli, sandbox, tmp
-        self.kubeconfig = sandbox.write_kubeconfig(tmp / "kubeconfig")
-        identity = agekeys.Identity.generate()
-        self.identity = tmp / "recovery.txt"
-        self.identity.write_text(identity.encode() + "\n")
-        made = cli("location", "create", "local", "--provider", "filesystem", "--bucket",
-                   str(tmp / "bucket"), "--recipient", identity.recipient().encode())  # fmt: skip
-        assert made.code == ExitCode.OK, made.err
-        self.credential = tmp / "writer.json"
-        added = self.run("key", "add", "--writer-output", str(self.credential))
-        assert added.code == ExitCode.OK, added.err
+        super().__init__(cli, sandbox, tmp)
         self.kubectl = kubectl_runner.for_kubeconfig(self.kubeconfig, tmp / "kube")
-
-    def run(self, *args: str) -> Outcome:
-        return self.cli("--kubeconfig", str(self.kubeconfig), "--identity", str(self.identity),
-                        *args)  # fmt: skip
 
 
 @pytest.fixture

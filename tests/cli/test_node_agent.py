@@ -14,32 +14,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from strongroom.crypto import agekeys
 from strongroom.engine.podvolumes import objects
 from strongroom.errors import ExitCode
 from strongroom.kube import client as kube_client
 from strongroom.sandbox import server
 from tests.cli.helpers import Cli
+from tests.cli.sandboxed import SandboxLocation
 from tests.engine.backup.test_pod_volumes import running_pods, stateful_set, write_volumes
 
 STRONGROOM = pathlib.Path(sys.executable).parent / "strongroom"
 
 
-class Cluster:
+class Cluster(SandboxLocation):
     def __init__(self, cli: Cli, sandbox: server.Sandbox, tmp: pathlib.Path) -> None:
-        self.cli = cli
-        self.sandbox = sandbox
-        self.tmp = tmp
-        self.kubeconfig = sandbox.write_kubeconfig(tmp / "kubeconfig")
-        identity = agekeys.Identity.generate()
-        self.identity = tmp / "recovery.txt"
-        self.identity.write_text(identity.encode() + "\n")
-        made = cli("location", "create", "local", "--provider", "filesystem", "--bucket",
-                   str(tmp / "bucket"), "--recipient", identity.recipient().encode())  # fmt: skip
-        assert made.code == ExitCode.OK, made.err
-        self.credential = tmp / "writer.json"
-        added = self.run("key", "add", "--writer-output", str(self.credential))
-        assert added.code == ExitCode.OK, added.err
+        super().__init__(cli, sandbox, tmp)
         self.kube = kube_client.Client.from_kubeconfig(self.kubeconfig)
         for definition in objects.definitions():
             self.kube.create("customresourcedefinitions", definition)  # type: ignore[arg-type]
@@ -47,10 +35,6 @@ class Cluster:
             self.kube.wait_for_condition("customresourcedefinitions", name)
         for namespace in (objects.DEFAULT_NAMESPACE, "shop"):
             self.kube.create("namespaces", {"metadata": {"name": namespace}})
-
-    def run(self, *args: str) -> object:
-        return self.cli("--kubeconfig", str(self.kubeconfig), "--identity", str(self.identity),
-                        *args)  # fmt: skip
 
     def agent(self, node: str) -> subprocess.Popen[bytes]:
         env = dict(os.environ, STRONGROOM_CONFIG=str(self.cli.config_path))
@@ -94,29 +78,29 @@ def test_backup_create_takes_pod_volumes_through_agent_processes(
                            "--fs-backup-timeout", "60s")  # fmt: skip
     finally:
         logs = [stop(a) for a in agents]
-    assert done.code == ExitCode.OK, (done.err, logs)  # type: ignore[attr-defined]
+    assert done.code == ExitCode.OK, (done.err, logs)
     assert all(a.returncode == 0 for a in agents), logs
-    shown = cluster.run("backup", "get", "nightly", "-o", "json").json()  # type: ignore[attr-defined]
+    shown = cluster.run("backup", "get", "nightly", "-o", "json").json()
     taken = shown["status"]["volumeSnapshots"]
     assert sorted(t["pod"] for t in taken) == ["db-0", "db-1", "db-2"]
     verified = cluster.run("backup", "verify", "nightly", "--read-data")
-    assert verified.code == ExitCode.OK, verified.err  # type: ignore[attr-defined]
-    assert "and 3 pod volumes, all authentic (every chunk read)" in verified.out  # type: ignore[attr-defined]
+    assert verified.code == ExitCode.OK, verified.err
+    assert "and 3 pod volumes, all authentic (every chunk read)" in verified.out
     described = cluster.run("backup", "describe", "nightly", "--details")
-    assert "Pod volumes:" in described.out  # type: ignore[attr-defined]
+    assert "Pod volumes:" in described.out
     for n in range(3):
         line = f"  - shop/db-{n} volume data (claim data-db-{n}) on "
-        assert line in described.out  # type: ignore[attr-defined]
+        assert line in described.out
     for entry in taken:
         target = tmp_path / "out" / entry["pod"]
         restored = cluster.run("volume", "restore", entry["id"], "--from-backup", "nightly",
                                "--target", str(target))  # fmt: skip
-        assert restored.code == ExitCode.OK, restored.err  # type: ignore[attr-defined]
+        assert restored.code == ExitCode.OK, restored.err
         assert (target / "pgdata" / "table").read_bytes() == written[entry["pod"]]["data"]
     by_claim = tmp_path / "by-claim"
     restored = cluster.run("volume", "restore", "--from-backup", "nightly", "--pvc",
                            "shop/data-db-1", "--target", str(by_claim))  # fmt: skip
-    assert restored.code == ExitCode.OK, restored.err  # type: ignore[attr-defined]
+    assert restored.code == ExitCode.OK, restored.err
     assert (by_claim / "pgdata" / "table").read_bytes() == written["db-1"]["data"]
     for args, code in (
         (["--pvc", "shop/data-db-1"], ExitCode.USAGE),
@@ -125,16 +109,16 @@ def test_backup_create_takes_pod_volumes_through_agent_processes(
         (["--from-backup", "nightly", "--pvc", "shop/absent"], ExitCode.NOT_FOUND),
     ):
         refused = cluster.run("volume", "restore", *args, "--target", str(tmp_path / "x"))
-        assert refused.code == code, refused.err  # type: ignore[attr-defined]
-        assert len(refused.err.strip().splitlines()) == 1  # type: ignore[attr-defined]
+        assert refused.code == code, refused.err
+        assert len(refused.err.strip().splitlines()) == 1
     for pack in (tmp_path / "bucket" / "v" / "p").iterdir():  # damage the data: verify sees it
         data = bytearray(pack.read_bytes())
         data[len(data) // 2] ^= 1
         pack.unlink()
         pack.write_bytes(bytes(data))
     damaged = cluster.run("backup", "verify", "nightly", "--read-data")
-    assert damaged.code == ExitCode.INTEGRITY, damaged.err  # type: ignore[attr-defined]
-    assert "fails its tag" in damaged.err  # type: ignore[attr-defined]
+    assert damaged.code == ExitCode.INTEGRITY, damaged.err
+    assert "fails its tag" in damaged.err
 
 
 def test_an_agent_killed_mid_volume_fails_it_and_the_backup_says_so(cluster: Cluster) -> None:
@@ -174,7 +158,7 @@ def test_an_agent_killed_mid_volume_fails_it_and_the_backup_says_so(cluster: Clu
     assert backup.returncode == ExitCode.PARTIALLY_FAILED, err.decode()
     assert list(cluster.kube.list(objects.RESOURCE, objects.DEFAULT_NAMESPACE)) == []
     described = cluster.run("backup", "logs", "killed")
-    assert "restarted while backing it up" in described.out  # type: ignore[attr-defined]
+    assert "restarted while backing it up" in described.out
 
 
 def test_node_agent_refuses_bad_flags_in_one_line(cluster: Cluster, tmp_path: pathlib.Path) -> None:
@@ -230,14 +214,14 @@ def test_restore_create_brings_the_volumes_back_through_agent_processes(cluster:
     agents = [cluster.agent(node) for node in cluster.sandbox.node_names]
     try:
         made = cluster.run("backup", "create", "b", "--include-namespaces", "shop")
-        assert made.code == ExitCode.OK, made.err  # type: ignore[attr-defined]
+        assert made.code == ExitCode.OK, made.err
         cluster.kube.delete("namespaces", "shop")
         wait_gone(cluster.kube, "shop")
         back = cluster.run("restore", "create", "--from-backup", "b", "--fs-restore-timeout",
                            "60s")  # fmt: skip
     finally:
         logs = [stop(a) for a in agents]
-    assert back.code == ExitCode.OK, (back.err, logs)  # type: ignore[attr-defined]
+    assert back.code == ExitCode.OK, (back.err, logs)
     running_pods(cluster.kube, 2)
     contents = volume_contents(cluster.kube, cluster.sandbox, "shop")
     assert contents == {n: w["data"] for n, w in written.items()}
