@@ -24,6 +24,8 @@ import threading
 import time
 from typing import Any
 
+import timing
+
 from strongroom.engine.podvolumes import objects
 from strongroom.kube import client
 from strongroom.sandbox import server
@@ -72,18 +74,6 @@ while not stop.wait(1.0):  # the list that catches what a watch missed
 """
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def contest(name: str, argv: list[str], env: dict[str, str], count: int) -> dict[str, Any]:
     """Start a contestant against a fresh sandbox; create ``count`` objects; measure."""
     with server.Sandbox() as sandbox, tempfile.TemporaryDirectory() as work:
@@ -125,7 +115,7 @@ def contest(name: str, argv: list[str], env: dict[str, str], count: int) -> dict
             created[made["metadata"]["name"]] = before
         seen.wait(60)
         total = time.perf_counter() - started
-        rss, cpu = peak_rss_mib(proc.pid), cpu_seconds(proc.pid)
+        rss, cpu = timing.peak_rss_mib(proc.pid), timing.cpu_seconds(proc.pid)
         proc.terminate()
         proc.wait(timeout=30)
         kube.close()

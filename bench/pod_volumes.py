@@ -28,6 +28,7 @@ import tempfile
 import time
 from typing import Any
 
+import timing
 from volume_data import MIB, SEGMENT, log_text, random_bytes, touch_memory
 
 from strongroom.crypto import agekeys
@@ -59,18 +60,6 @@ def run(argv: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[1:4])} failed ({done.returncode}): {done.stderr[-2000:]}")
     return time.perf_counter() - started
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def stateful_set() -> dict[str, Any]:
@@ -175,7 +164,7 @@ def measure(work: pathlib.Path, size: int) -> None:
             times["k8s backup"] = timed_step("backup create with the pod volumes", [[
                 STRONGROOM, "backup", "create", "b1", "--include-namespaces", "shop",
                 "--storage-location", "bench"]], env, work, total)  # fmt: skip
-            agent_cpu_backup = sum(cpu_seconds(a.pid) for a in agents)
+            agent_cpu_backup = sum(timing.cpu_seconds(a.pid) for a in agents)
             times["direct backup"] = timed_step("volume backup of each folder", [
                 [STRONGROOM, "volume", "backup", str(f), "--storage-location", "direct"]
                 for f in folders], env, work, total)  # fmt: skip
@@ -186,8 +175,8 @@ def measure(work: pathlib.Path, size: int) -> None:
                 STRONGROOM, "restore", "create", "--from-backup", "b1",
                 "--storage-location", "bench"]], env, work, total)  # fmt: skip
             wait_running(kube, REPLICAS)
-            agent_cpu = sum(cpu_seconds(a.pid) for a in agents)
-            agent_rss = max(peak_rss_mib(a.pid) for a in agents)
+            agent_cpu = sum(timing.cpu_seconds(a.pid) for a in agents)
+            agent_rss = max(timing.peak_rss_mib(a.pid) for a in agents)
         finally:
             for each in agents:
                 each.send_signal(signal.SIGTERM)
