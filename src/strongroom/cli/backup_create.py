@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 from typing import Any
 
 import click
@@ -49,12 +48,8 @@ class _Items:
 @click.command()
 @click.argument("name")
 @click.option("--ttl", default="720h", help="How long to keep the backup (Go duration).")
-@click.option(
-    "--writer-credential",
-    type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    envvar="STRONGROOM_WRITER_CREDENTIAL",
-    default=None,
-    help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output').",
+@flags.writer_credential(
+    "Back up as a registered writer, which can decrypt nothing ('key add --writer-output')."
 )
 @click.option(
     "--default-volumes-to-fs-backup",

@@ -6,6 +6,7 @@ filters) and :func:`backup_metadata` (``--labels``, ``--annotations``) are backu
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -157,4 +158,16 @@ def label_selector(verb: str) -> Callable[[F], F]:
         default=None,
         metavar="SELECTOR",
         help=f"{verb} those whose labels match (k=v, k!=v, k in (a,b)...).",
+    )
+
+
+def writer_credential(help_text: str, *, required: bool = False) -> Callable[[F], F]:
+    """``--writer-credential FILE`` (or ``$STRONGROOM_WRITER_CREDENTIAL``): a writer credential
+    from 'key add --writer-output'."""
+    return click.option(
+        "--writer-credential",
+        type=click.Path(dir_okay=False, path_type=pathlib.Path),
+        envvar="STRONGROOM_WRITER_CREDENTIAL",
+        required=required,
+        help=help_text,
     )

@@ -11,7 +11,7 @@ import types
 import click
 
 from strongroom import errors
-from strongroom.cli import session
+from strongroom.cli import flags, session
 from strongroom.engine.podvolumes import agent as nodeagent
 from strongroom.engine.podvolumes import objects
 from strongroom.engine.volumes import inbackup
@@ -32,13 +32,10 @@ from strongroom.engine.volumes import inbackup
     show_default=True,
     help="Where PodVolumeBackups are created.",
 )
-@click.option(
-    "--writer-credential",
-    type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    envvar="STRONGROOM_WRITER_CREDENTIAL",
+@flags.writer_credential(
+    "The writer credential the agent stores volume data with ('key add --writer-output'); "
+    "it decrypts nothing.",
     required=True,
-    help="The writer credential the agent stores volume data with ('key add --writer-output');"
-    " it decrypts nothing.",
 )
 @click.option(
     "--concurrency",

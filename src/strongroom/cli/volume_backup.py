@@ -83,13 +83,9 @@ def document(outcome: snapshotting.Outcome, path: str, location: str) -> dict[st
     metavar="KEY=VALUE",
     help="Tag the snapshot (repeatable, or k=v,k2=v2).",
 )
-@click.option(
-    "--writer-credential",
-    type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    envvar="STRONGROOM_WRITER_CREDENTIAL",
-    default=None,
-    help="Back up as a registered writer, which can decrypt nothing ('key add --writer-output'):"
-    " every file is read, only chunks not yet stored are written.",
+@flags.writer_credential(
+    "Back up as a registered writer, which can decrypt nothing ('key add --writer-output'): "
+    "every file is read, only chunks not yet stored are written."
 )
 @context.output_option
 def backup_(
